@@ -1,0 +1,51 @@
+#!/bin/sh
+# fuzz/run.sh TARGET SECONDS — build a libFuzzer target into build/fuzz/ and
+# run it for SECONDS (default 60).
+#
+#   fuzz/run.sh fuzz_json_decode 60
+#   fuzz/run.sh json_roundtrip 300        # the fuzz_ prefix is optional
+#
+# TARGET is fuzz/TARGET.c; it is linked with src/json.c and src/buf.c plus
+# $EXTRA_SRCS (e.g. an IPC framing target: EXTRA_SRCS="src/ipc.c ..." — or
+# add a case below), with clang -fsanitize=fuzzer,address,undefined and
+# -llua5.4.  Needs clang and libclang-rt-14-dev (the fuzzer runtime).
+#
+# The seed corpus fuzz/corpus/<name>/ (name = target without fuzz_ and
+# without the _decode/_roundtrip suffix, e.g. json) is only read; new
+# inputs go to build/fuzz/corpus-TARGET/ and crashes to build/fuzz/artifacts/.
+# Extra libFuzzer flags can be passed after SECONDS.
+set -eu
+cd "$(dirname "$0")/.."
+
+target=${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}
+secs=${2:-60}
+shift; [ $# -gt 0 ] && shift
+case $target in fuzz_*) ;; *) target=fuzz_$target ;; esac
+[ -f "fuzz/$target.c" ] || { echo "no such target: fuzz/$target.c" >&2; exit 2; }
+
+name=${target#fuzz_}
+name=${name%%_*}
+seed=fuzz/corpus/$name
+
+CC=${FUZZ_CC:-clang}
+LUA_INC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+UV_INC=$(pkg-config --cflags libuv 2>/dev/null || true)
+LUA_LIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+
+mkdir -p build/fuzz/artifacts "build/fuzz/corpus-$target"
+# shellcheck disable=SC2086
+$CC -std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -Wall -Wextra -Werror $LUA_INC $UV_INC \
+  "fuzz/$target.c" src/json.c src/buf.c ${EXTRA_SRCS:-} \
+  -o "build/fuzz/$target" $LUA_LIB -lm
+
+dict=
+[ -f "fuzz/$name.dict" ] && dict=-dict=fuzz/$name.dict
+seeds=
+[ -d "$seed" ] && seeds=$seed
+
+# shellcheck disable=SC2086
+exec "build/fuzz/$target" -max_total_time="$secs" -max_len=65536 \
+  -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/artifacts/ \
+  $dict "$@" "build/fuzz/corpus-$target" $seeds

@@ -1,0 +1,42 @@
+--- bootstrap.lua — what a forked Lua child runs:
+---     lua5.4 <this file> script.lua args…
+--- It finds the module next to itself, installs the global `process`
+--- (process.lua), runs the script with `arg` set to its own arguments,
+--- then runs the event loop until nothing keeps it alive.  An uncaught
+--- error prints its traceback to stderr and exits with status 1.
+local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+local root = here:match("^(.*)/[^/]*$") or "."
+package.path = root .. "/?.lua;" .. root .. "/?/init.lua;" .. package.path
+local cpath = os.getenv("CHILD_PROCESS_LUA_CPATH")
+package.cpath = (cpath and (cpath .. ";") or "") .. root .. "/../build/?.so;" .. package.cpath
+
+local script = arg and arg[1]
+if not script then
+  io.stderr:write("usage: lua5.4 bootstrap.lua script.lua [args...]\n")
+  os.exit(2)
+end
+
+local args = { [0] = script, [-1] = arg[-1] }
+for i = 2, #arg do args[i - 1] = arg[i] end
+arg = args -- luacheck: ignore (the script's own `arg`, as with `lua script.lua`)
+
+local cp = require("child_process")
+local runtime = require("child_process.process")
+local process, channel = runtime.new(script, args)
+_G.process = process -- the one documented global
+cp.parentPort = process.parentPort
+
+local function die(err)
+  io.stderr:write(tostring(err), "\n")
+  runtime.flush(channel)
+  os.exit(1)
+end
+
+local chunk, lerr = loadfile(script)
+if not chunk then die(lerr) end
+local ok, err = xpcall(chunk, debug.traceback, table.unpack(args, 1, #args))
+if not ok then die(err) end
+ok, err = pcall(cp.run)
+if not ok then die(err) end
+runtime.flush(channel)
+os.exit(process.exitCode or 0)

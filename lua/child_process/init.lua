@@ -1,0 +1,53 @@
+--- child_process — Node.js's child_process API for Lua 5.4, on libuv.
+---
+--- This file is the facade: it gathers the functions of the submodules.
+---   child_process.lua  spawn, the ChildProcess userdata, wait, async
+---   stream.lua         stdin / stdout / stderr streams
+---   exec.lua           exec, execFile
+---   sync.lua           spawnSync, execSync, execFileSync
+---   fork.lua           fork
+---   process.lua        the forked child's `process` and parentPort
+---   bootstrap.lua      the entry point a forked Lua child runs
+---   options.lua        argument validation
+---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
+local core = require("child_process.core")
+local child_process = require("child_process.child_process")
+local exec = require("child_process.exec")
+local sync = require("child_process.sync")
+local fork = require("child_process.fork")
+
+local M = {
+  spawn = child_process.spawn,
+  exec = exec.exec,
+  execFile = exec.execFile,
+  fork = fork.fork,
+  spawnSync = sync.spawnSync,
+  execSync = sync.execSync,
+  execFileSync = sync.execFileSync,
+  async = child_process.async,
+  json = core.json,
+  ChildProcess = child_process.ChildProcess,
+  bootstrap_path = fork.bootstrap_path,
+}
+
+local RUN_MODES = { default = true, once = true, nowait = true }
+
+--- run([mode]): "default" runs until no referenced work remains (→ false);
+--- "once" / "nowait" return true while work remains.
+function M.run(mode)
+  if mode ~= nil and not RUN_MODES[mode] then
+    error(("bad argument #1 to 'run' (invalid mode '%s')"):format(tostring(mode)), 2)
+  end
+  return core.run(mode)
+end
+
+--- The loop's pollable fd, for hosts that own their main loop.
+function M.backend_fd() return core.backend_fd() end
+
+--- Milliseconds until the loop next needs to run, -1 for none.
+function M.backend_timeout() return core.backend_timeout() end
+
+-- In a forked child, process.lua sets parentPort (nil elsewhere).
+M.parentPort = nil
+
+return M

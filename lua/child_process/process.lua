@@ -1,0 +1,133 @@
+--- process.lua — the runtime of a forked Lua child: the global `process`
+--- (Node style: process.send, process.on("message"), disconnect, exit…)
+--- and `process.parentPort` (Electron style: on("message", fn(e)) with
+--- e.data, postMessage), both over the channel named by NODE_CHANNEL_FD.
+---
+--- Messages that arrive before any `message` handler exists are queued and
+--- delivered once one is registered.  The channel keeps the child alive
+--- only while a `message` or `disconnect` handler is registered.
+local core = require("child_process.core")
+local Emitter = require("child_process.emitter")
+local util = require("child_process.util")
+
+local argcheck, defer, mkerror = util.argcheck, util.defer, util.error
+
+local M = {}
+
+--- Build `process` around the channel (nil when there is none).
+function M.new(script, args)
+  local ch = core.channel_open()
+  local events = setmetatable({}, { __index = Emitter }) -- process's events
+  local port = setmetatable({}, { __index = Emitter })   -- parentPort's events
+  local queue = {}
+  local process = {
+    pid = select(1, core.getpid()),
+    ppid = select(2, core.getpid()),
+    env = core.environ(),
+    connected = ch ~= nil,
+    parentPort = port,
+  }
+  local argv = { core.exepath() or "lua5.4", script }
+  table.move(args, 1, #args, 3, argv)
+  process.argv = argv
+
+  local function message_listeners()
+    return events:listenerCount("message") + port:listenerCount("message")
+  end
+
+  local function deliver(msg)
+    if events:listenerCount("message") > 0 then events:emit("message", msg) end
+    if port:listenerCount("message") > 0 then port:emit("message", { data = msg }) end
+  end
+
+  local function flush_queue()
+    while #queue > 0 and message_listeners() > 0 do
+      deliver(table.remove(queue, 1))
+    end
+  end
+
+  -- The channel holds the loop open while someone listens.
+  local function update_ref()
+    if not ch or not process.connected then return end
+    local n = message_listeners() + events:listenerCount("disconnect")
+    if n > 0 then ch:ref() else ch:unref() end
+  end
+
+  local function on_listener(_, event)
+    if event == "message" and #queue > 0 then defer(flush_queue) end
+    update_ref()
+  end
+  events._on_listener, port._on_listener = on_listener, on_listener
+  events._off_listener, port._off_listener = update_ref, update_ref
+
+  local closing = false
+  local function close_channel()
+    if closing then return end
+    closing = true
+    process.connected = false
+    ch:close_when_flushed(function() events:emit("disconnect") end)
+  end
+
+  if ch then
+    ch:start(function(msg)
+      if message_listeners() > 0 and #queue == 0 then deliver(msg) else queue[#queue + 1] = msg end
+    end, function(code, msg)
+      events:emit("error", mkerror(code, msg))
+    end, close_channel)
+    ch:unref()
+  end
+
+  -- Accept both process.on(event, fn) and process:on(event, fn).
+  local function method(fn)
+    return function(a, ...)
+      if a == process then return fn(...) end
+      return fn(a, ...)
+    end
+  end
+
+  local function send(msg, cb)
+    argcheck(msg ~= nil, 1, "send", "message expected, got nil")
+    argcheck(cb == nil or type(cb) == "function", 2, "send", "function expected, got " .. type(cb))
+    if not ch or not process.connected then
+      local err = mkerror("ERR_IPC_CHANNEL_CLOSED", "Channel closed")
+      defer(function()
+        if cb then cb(err) else events:emit("error", err) end
+      end)
+      return false
+    end
+    local wrapped = cb and function(code) cb(code and mkerror(code, code) or nil) end
+    local ok, res = pcall(ch.send, ch, msg, wrapped)
+    if not ok then error("send: " .. tostring(res), 3) end
+    return res
+  end
+
+  process.send = method(send)
+  process.on = method(function(e, fn) events:on(e, fn) return process end)
+  process.once = method(function(e, fn) events:once(e, fn) return process end)
+  process.off = method(function(e, fn) events:off(e, fn) return process end)
+  process.emit = method(function(e, ...) return events:emit(e, ...) end)
+  process.disconnect = method(function()
+    if ch and not closing then close_channel() end
+  end)
+  --- exit([code]): flush pending messages, then end the process.
+  process.exit = method(function(code)
+    if code ~= nil and math.type(code) ~= "integer" then code = tonumber(code) or 1 end
+    M.flush(ch)
+    os.exit(code or process.exitCode or 0)
+  end)
+
+  function port:postMessage(msg)
+    return send(msg)
+  end
+
+  return process, ch
+end
+
+--- Write whatever is still queued on the channel (before exiting).
+function M.flush(ch)
+  if ch and not ch:is_closed() then ch:flush_sync() end
+  io.stdout:flush()
+  io.stderr:flush()
+end
+
+return M

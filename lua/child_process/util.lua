@@ -1,0 +1,73 @@
+--- util.lua — the helpers every part of the facade shares: the one way to
+--- raise `bad argument` errors, the one way to build error values with a
+--- `code`, deferral to the next loop iteration, signal names.
+local core = require("child_process.core")
+
+local M = {}
+
+--- Raise `bad argument #n to 'fname' (msg)` at the caller of the API function.
+function M.argerror(n, fname, msg)
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
+--- argcheck(cond, n, fname, msg): argerror unless cond.
+function M.argcheck(cond, n, fname, msg)
+  if not cond then
+    error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+  end
+end
+
+local Error = {}
+Error.__index = Error
+Error.__name = "child_process.Error"
+function Error.__tostring(e)
+  return e.message or tostring(e.code)
+end
+M.Error = Error
+
+--- An error value: a table with `code`, `message` and any extra fields.
+function M.error(code, message, fields)
+  local e = fields or {}
+  e.code = code
+  e.message = message or tostring(code)
+  return setmetatable(e, Error)
+end
+
+--- Run fn(...) in a later iteration of the loop (after this callback).
+function M.defer(fn, ...)
+  local n, args = select("#", ...), { ... }
+  local t = core.timer()
+  t:start(0, 0, function()
+    t:close()
+    fn(table.unpack(args, 1, n))
+  end)
+end
+
+--- Call fn(...); then `after` runs whatever fn raised, and the error (with
+--- its traceback) propagates once `after` is done.  Used where one listener
+--- raising must not stop the events that follow (exit → close).
+function M.protect(fn, after, ...)
+  local ok, err = xpcall(fn, debug.traceback, ...)
+  after()
+  if not ok then error(err, 0) end
+end
+
+--- A signal given by name ("SIGTERM", "TERM") or number → its number.
+function M.signum(sig, n, fname, default)
+  if sig == nil then sig = default or "SIGTERM" end
+  if math.type(sig) == "integer" then
+    M.argcheck(sig >= 0 and sig < 65, n, fname, "invalid signal number " .. sig)
+    return sig
+  end
+  M.argcheck(type(sig) == "string", n, fname, "signal name or number expected, got " .. type(sig))
+  local num = core.signal_number(sig) or core.signal_number("SIG" .. sig)
+  M.argcheck(num ~= nil, n, fname, "unknown signal '" .. sig .. "'")
+  return num
+end
+
+function M.signame(num)
+  if num == nil then return nil end
+  return core.signal_name(num) or ("SIG" .. num)
+end
+
+return M

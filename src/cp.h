@@ -1,0 +1,211 @@
+/*
+ * cp.h — the private header shared by the C files of child_process.core.
+ *
+ * Nothing here is public: the only exported symbol of the shared object is
+ * luaopen_child_process_core (built with -fvisibility=hidden).  Every C
+ * function of the module starts with cp_; the ones a single file uses are
+ * static there.
+ *
+ * Ownership, in one place:
+ *   ctx.c      the per-lua_State context: libuv loop, run(), the protected
+ *              callback helper, SIGCHLD reaping, registry refs
+ *   process.c  spawning (posix_spawn, fork fallback), the process handle
+ *   stream.c   pipe handles: reading, writing with a queue, shutdown
+ *   ipc.c      the IPC channel: newline framing, JSON on the wire
+ *   json.c     the JSON codec (cp.json)
+ *   buf.c      the growable byte buffer
+ *   handle.c   the life of a libuv handle owned by a Lua userdata
+ *   sync.c     spawn_sync: the sync variants, on poll(), outside the loop
+ *   timer.c    timers used by timeouts and wait()
+ *   module.c   luaopen_child_process_core: registration
+ */
+#ifndef CP_H
+#define CP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <uv.h>
+
+/* ---- buf.c: a growable byte buffer ---------------------------------- */
+
+typedef struct cp_buf {
+  char *data;
+  size_t len; /* bytes in use */
+  size_t cap; /* bytes allocated */
+} cp_buf;
+
+/* Make room for `extra` more bytes; 0 on success, UV_ENOMEM on failure. */
+int cp_buf_reserve(cp_buf *b, size_t extra);
+/* Append n bytes; 0 or UV_ENOMEM. */
+int cp_buf_append(cp_buf *b, const void *p, size_t n);
+/* Drop the first n bytes (memmove the rest down). */
+void cp_buf_consume(cp_buf *b, size_t n);
+void cp_buf_free(cp_buf *b);
+
+/* ---- json.c: the codec ------------------------------------------------ */
+
+/*
+ * Encode the value at stack index idx as one JSON text appended to out.
+ * Returns 0 on success.  On failure returns -1, pushes an error message
+ * (naming the path, e.g. "cannot encode function at .a.b[3]") and leaves
+ * out->len as it was on entry.  Never raises except on memory errors, and
+ * even then the caller still owns (and frees) out.
+ */
+int cp_json_encode(lua_State *L, int idx, cp_buf *out);
+
+/*
+ * Decode exactly one JSON text s[0..len) (surrounding white space allowed).
+ * On success pushes the value and returns 1; on failure pushes an error
+ * message naming the byte offset and returns 0.
+ */
+int cp_json_decode(lua_State *L, const char *s, size_t len);
+
+/* Push the cp.json table (encode, decode, null, array_mt, empty_array). */
+void cp_json_push_module(lua_State *L);
+
+/* Push the per-state sentinels shared with the rest of the module. */
+void cp_json_push_null(lua_State *L);
+void cp_json_push_array_mt(lua_State *L);
+
+/* ---- ctx.c: the per-state context ----------------------------------- */
+
+typedef struct cp_proc cp_proc;
+
+typedef struct cp_ctx {
+  uv_loop_t loop;
+  lua_State *L;        /* the thread that is running the loop, or NULL */
+  int running;         /* inside uv_run: run() is not re-entrant */
+  int closing;         /* lua_close in progress: call no Lua */
+  int error_ref;       /* a callback's error, raised by run() */
+  uv_signal_t sigchld; /* reaps the children this state started */
+  cp_proc *procs;      /* live children, for reaping */
+  int nref_procs;      /* how many of them keep the loop alive */
+} cp_ctx;
+
+/* The context of this lua_State (created by luaopen). */
+cp_ctx *cp_ctx_get(lua_State *L);
+void cp_ctx_open(lua_State *L);
+
+/*
+ * Call the function held in registry ref `fn_ref` with `nargs` arguments
+ * that the caller pushed on ctx->L.  Errors are recorded (with traceback)
+ * and the loop is stopped; run() raises them.  Returns 0 on success.
+ */
+int cp_callback(cp_ctx *ctx, int fn_ref, int nargs);
+
+/* Registry refs: one way to hold Lua values from C, released in one place. */
+int cp_ref(lua_State *L, int idx);   /* LUA_NOREF for nil */
+void cp_unref(lua_State *L, int *ref);
+
+/* Raise a uv error code as "ENOENT: no such file or directory". */
+int cp_uv_error(lua_State *L, int err);
+
+/* SIGCHLD bookkeeping (process.c calls these). */
+void cp_ctx_proc_ref_changed(cp_ctx *ctx, int delta);
+void cp_ctx_reap(cp_ctx *ctx);
+
+/* ---- handle.c: handle ownership ------------------------------------
+ * A libuv handle lives in malloc'd memory (Lua's GC must never free memory
+ * libuv still uses).  The Lua userdata holds a pointer to it.  While the
+ * handle is open it keeps a registry ref to its own userdata (self_ref), so
+ * the userdata outlives every callback; the ref is dropped in the close
+ * callback.  __gc only runs after that, or during lua_close, where it closes
+ * the handle without calling Lua.
+ */
+typedef struct cp_handle cp_handle;
+struct cp_handle {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_pipe_t pipe;
+    uv_timer_t timer;
+  } u;
+  cp_ctx *ctx;
+  cp_handle **owner;  /* the userdata's slot, NULLed when freed */
+  int closing;
+  int self_ref;
+  int close_ref;      /* callback given to close() */
+  int cb_ref, cb2_ref, cb3_ref; /* per-type callbacks, released at close */
+  void (*on_close)(cp_handle *); /* type hook: at uv_close time */
+  void (*on_free)(cp_handle *);  /* type hook: just before free */
+};
+
+/* New userdata (pushed) around a calloc'd handle of `size` bytes. */
+cp_handle *cp_handle_new(lua_State *L, cp_ctx *ctx, size_t size, const char *tname);
+/* The open handle at idx, or a Lua error if it is closed. */
+cp_handle *cp_handle_check(lua_State *L, int idx, const char *tname);
+/* Close h once (idempotent); its close() callback runs later. */
+void cp_handle_close(cp_handle *h);
+void cp_handle_walk_close(uv_handle_t *uh, void *arg);
+/* Register a handle class: methods plus close/ref/unref/is_closed, __gc. */
+void cp_handle_newclass(lua_State *L, const char *tname, const luaL_Reg *methods);
+
+/* ---- process.c: children ------------------------------------------- */
+struct cp_proc {
+  cp_ctx *ctx;
+  cp_proc *next;      /* in ctx->procs while the child runs */
+  cp_proc **owner;    /* the userdata's slot */
+  pid_t pid;
+  int status;         /* waitpid status once exited */
+  int exited;
+  int refd;           /* counts in ctx->nref_procs */
+  int exit_ref;       /* the Lua exit callback */
+  int self_ref;       /* keeps the userdata alive until exit is delivered */
+};
+
+/* A spawn request: what process.c's spawn and sync.c's spawn_sync share. */
+enum { CP_STDIO_PIPE, CP_STDIO_IPC, CP_STDIO_IGNORE, CP_STDIO_FD };
+#define CP_MAX_STDIO 64
+
+typedef struct cp_stdio {
+  int kind;
+  int child_fd;  /* the fd the child gets at this position (our copy) */
+  int parent_fd; /* our end of a pipe or channel, or -1 */
+  int temp;      /* child_fd is ours to close after the spawn */
+} cp_stdio;
+
+typedef struct cp_spawn_req {
+  const char *file;
+  char path[4096];
+  char **argv;
+  char **envp;
+  const char *cwd;
+  int detached;
+  int has_uid, has_gid;
+  uid_t uid;
+  gid_t gid;
+  int nstdio;
+  cp_stdio stdio[CP_MAX_STDIO];
+} cp_spawn_req;
+
+/* Parse the spec table at index 1 (pushes a scratch userdata) and create
+ * the pipes: 0 or -errno.  Then start it: 0 or -errno; the child's ends are
+ * closed either way, ours too on failure. */
+int cp_spawn_prepare(lua_State *L, cp_spawn_req **r);
+int cp_spawn_start(cp_spawn_req *r, pid_t *pid);
+void cp_spawn_cleanup(cp_spawn_req *r, int parent_too);
+/* Push nil, code, errno for a failed spawn; returns 3. */
+int cp_spawn_fail(lua_State *L, int err);
+
+/* Called by the reaper once p has been waited for (unlinked already). */
+void cp_proc_exited(cp_proc *p);
+/* lua_close: detach every live child without killing it. */
+void cp_proc_forget_all(cp_ctx *ctx);
+
+/* ---- module registration (each file exports one opener) ------------- */
+void cp_loop_open(lua_State *L);
+void cp_process_open(lua_State *L); /* each adds its functions to the table at -1 */
+void cp_stream_open(lua_State *L);
+void cp_ipc_open(lua_State *L);
+void cp_timer_open(lua_State *L);
+void cp_sync_open(lua_State *L);
+
+/* Make a pipe userdata around an fd the module owns (stream.c). */
+void cp_stream_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+/* Make an IPC channel userdata around a socket fd (ipc.c). */
+void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+
+#endif

@@ -1,0 +1,575 @@
+/*
+ * process.c — spawning children and the process handle.
+ *
+ * Children are started with posix_spawn: glibc runs it on a vfork-style
+ * clone, so its cost does not grow with the parent's heap, unlike the full
+ * fork() of libuv 1.44's uv_spawn.  posix_spawn cannot change uid/gid, so
+ * that one case falls back to fork + exec with a close-on-exec error pipe.
+ * Either way the child is reaped by the context's SIGCHLD watcher (ctx.c),
+ * which waits only for the pids listed here.
+ *
+ * core.spawn(t) takes options the Lua facade has already validated:
+ *   t.file, t.args (args[1] is argv[0]), t.env (array of "K=V" or nil),
+ *   t.cwd, t.uid, t.gid, t.detached,
+ *   t.stdio[i] for child fd i-1: "pipe" | "ipc" | "ignore" | integer fd.
+ * It returns proc, pid, {[i] = pipe or channel handle}, or on failure
+ * nil, code ("ENOENT"), errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lualib.h>
+
+#include "cp.h"
+
+#define CP_PROC "child_process.proc"
+extern char **environ;
+
+/* ---- signals ---------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  int num;
+} cp_signals[] = {
+    {"SIGHUP", SIGHUP},   {"SIGINT", SIGINT},     {"SIGQUIT", SIGQUIT},
+    {"SIGILL", SIGILL},   {"SIGTRAP", SIGTRAP},   {"SIGABRT", SIGABRT},
+    {"SIGBUS", SIGBUS},   {"SIGFPE", SIGFPE},     {"SIGKILL", SIGKILL},
+    {"SIGUSR1", SIGUSR1}, {"SIGSEGV", SIGSEGV},   {"SIGUSR2", SIGUSR2},
+    {"SIGPIPE", SIGPIPE}, {"SIGALRM", SIGALRM},   {"SIGTERM", SIGTERM},
+    {"SIGCHLD", SIGCHLD}, {"SIGCONT", SIGCONT},   {"SIGSTOP", SIGSTOP},
+    {"SIGTSTP", SIGTSTP}, {"SIGTTIN", SIGTTIN},   {"SIGTTOU", SIGTTOU},
+    {"SIGURG", SIGURG},   {"SIGXCPU", SIGXCPU},   {"SIGXFSZ", SIGXFSZ},
+    {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF}, {"SIGWINCH", SIGWINCH},
+    {"SIGIO", SIGIO},     {"SIGSYS", SIGSYS},     {NULL, 0}};
+
+/* ---- the process handle ---------------------------------------------- */
+
+static cp_proc *cp_proc_check(lua_State *L) {
+  cp_proc **slot = (cp_proc **)luaL_checkudata(L, 1, CP_PROC);
+  return *slot;
+}
+
+static void cp_proc_unlink(cp_proc *p) {
+  cp_proc **pp;
+  for (pp = &p->ctx->procs; *pp; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  p->next = NULL;
+}
+
+static void cp_proc_set_ref(cp_proc *p, int on) {
+  on = on && !p->exited;
+  if (on == p->refd) return;
+  p->refd = on;
+  cp_ctx_proc_ref_changed(p->ctx, on ? 1 : -1);
+}
+
+void cp_proc_exited(cp_proc *p) {
+  cp_ctx *ctx = p->ctx;
+  lua_State *L = ctx->L;
+  int exit_ref = p->exit_ref, self_ref = p->self_ref;
+  cp_proc_set_ref(p, 0);
+  p->exited = 1;
+  p->exit_ref = LUA_NOREF;
+  p->self_ref = LUA_NOREF;
+  if (WIFSIGNALED(p->status)) {
+    lua_pushnil(L);
+    lua_pushinteger(L, WTERMSIG(p->status));
+  } else {
+    lua_pushinteger(L, WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 0);
+    lua_pushnil(L);
+  }
+  cp_callback(ctx, exit_ref, 2);
+  cp_unref(L, &exit_ref);
+  cp_unref(L, &self_ref); /* p may be collected from here on */
+}
+
+void cp_proc_forget_all(cp_ctx *ctx) {
+  cp_proc *p;
+  while ((p = ctx->procs) != NULL) {
+    ctx->procs = p->next;
+    if (p->owner) *p->owner = NULL;
+    free(p);
+  }
+}
+
+static int cp_proc_gc(lua_State *L) {
+  cp_proc **slot = (cp_proc **)lua_touserdata(L, 1);
+  cp_proc *p = *slot;
+  if (p == NULL) return 0;
+  if (!p->exited) cp_proc_unlink(p); /* lua_close: leave the child running */
+  free(p);
+  *slot = NULL;
+  return 0;
+}
+
+/* proc:kill(signum) → true, or false, code */
+static int cp_proc_kill(lua_State *L) {
+  cp_proc *p = cp_proc_check(L);
+  int sig = (int)luaL_checkinteger(L, 2);
+  if (p == NULL || p->exited) {
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, "ESRCH");
+    return 2;
+  }
+  if (kill(p->pid, sig) != 0) {
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, uv_err_name(-errno));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int cp_proc_ref(lua_State *L) {
+  cp_proc *p = cp_proc_check(L);
+  if (p) cp_proc_set_ref(p, 1);
+  return 0;
+}
+
+static int cp_proc_unref(lua_State *L) {
+  cp_proc *p = cp_proc_check(L);
+  if (p) cp_proc_set_ref(p, 0);
+  return 0;
+}
+
+/* ---- spawning --------------------------------------------------------- */
+
+/* execvp's search, but over the child's PATH (as libuv does). */
+static int cp_find_exec(cp_spawn_req *r) {
+  const char *path = NULL, *seg, *end;
+  int eacces = 0;
+  size_t flen = strlen(r->file);
+  if (strchr(r->file, '/') != NULL) {
+    if (flen >= sizeof r->path) return -ENAMETOOLONG;
+    memcpy(r->path, r->file, flen + 1);
+    return 0;
+  }
+  if (flen == 0) return -ENOENT;
+  if (r->envp != environ) {
+    char **e;
+    for (e = r->envp; *e; e++)
+      if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  } else {
+    path = getenv("PATH");
+  }
+  if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
+  for (seg = path;; seg = end + 1) {
+    struct stat st;
+    size_t dlen;
+    end = strchr(seg, ':');
+    if (end == NULL) end = seg + strlen(seg);
+    dlen = (size_t)(end - seg);
+    if (dlen == 0) {
+      seg = ".";
+      dlen = 1;
+    }
+    if (dlen + 1 + flen < sizeof r->path) {
+      memcpy(r->path, seg, dlen);
+      r->path[dlen] = '/';
+      memcpy(r->path + dlen + 1, r->file, flen + 1);
+      if (stat(r->path, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (access(r->path, X_OK) == 0) return 0;
+        eacces = 1;
+      }
+    }
+    if (*end == '\0') break;
+  }
+  return eacces ? -EACCES : -ENOENT;
+}
+
+static void cp_child_reset_signals(void) {
+  sigset_t none;
+  int sig;
+  for (sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The uid/gid path: fork, then report an exec failure through a pipe. */
+static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
+  int errpipe[2], err = 0, i;
+  ssize_t n;
+  if (pipe2(errpipe, O_CLOEXEC) != 0) return -errno;
+  *pid = fork();
+  if (*pid < 0) {
+    err = -errno;
+    close(errpipe[0]);
+    close(errpipe[1]);
+    return err;
+  }
+  if (*pid == 0) {
+    cp_child_reset_signals();
+    if (r->detached && setsid() < 0) goto fail;
+    for (i = 0; i < r->nstdio; i++) {
+      int fd = r->stdio[i].child_fd;
+      if (r->stdio[i].kind == CP_STDIO_IGNORE) {
+        fd = open("/dev/null", O_RDWR);
+        if (fd < 0) goto fail;
+        if (fd != i) {
+          if (dup2(fd, i) < 0) goto fail;
+          close(fd);
+        }
+      } else if (dup2(fd, i) < 0) {
+        goto fail;
+      }
+    }
+    if (r->cwd && chdir(r->cwd) != 0) goto fail;
+    if (r->has_uid && setgroups(0, NULL) != 0 && errno != EPERM) goto fail;
+    if (r->has_gid && setgid(r->gid) != 0) goto fail;
+    if (r->has_uid && setuid(r->uid) != 0) goto fail;
+    execve(r->path, r->argv, r->envp);
+  fail:
+    err = errno;
+    n = write(errpipe[1], &err, sizeof err);
+    (void)n;
+    _exit(127);
+  }
+  close(errpipe[1]);
+  do n = read(errpipe[0], &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  close(errpipe[0]);
+  if (n == (ssize_t)sizeof err) {
+    int status;
+    while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {}
+    return -err;
+  }
+  return 0;
+}
+
+static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t all, none;
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  int i, err = 0;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  for (i = 0; i < r->nstdio && err == 0; i++) {
+    /* Every source fd is >= nstdio (see cp_spawn), so no dup2 here can
+     * clobber a source that a later one still needs. */
+    if (r->stdio[i].kind == CP_STDIO_IGNORE)
+      err = posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
+    else
+      err = posix_spawn_file_actions_adddup2(&fa, r->stdio[i].child_fd, i);
+  }
+  if (err == 0 && r->cwd) err = posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
+  /* The host ignores SIGPIPE (ctx.c); the child must not inherit that. */
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  if (r->detached) flags |= POSIX_SPAWN_SETSID;
+  posix_spawnattr_setflags(&attr, flags);
+  if (err == 0) err = posix_spawn(pid, r->path, &fa, &attr, r->argv, r->envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return -err;
+}
+
+/* A NULL-terminated char* array of the strings t[1..n], in scratch memory
+ * owned by a userdata left on the stack (freed by the GC if we raise). */
+static char **cp_strv(lua_State *L, int t) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t), i;
+  char **v = (char **)lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, t, i);
+    v[i - 1] = (char *)lua_tostring(L, -1); /* anchored by t */
+    lua_pop(L, 1);
+  }
+  v[n] = NULL;
+  return v;
+}
+
+int cp_spawn_fail(lua_State *L, int err) {
+  lua_pushnil(L);
+  lua_pushstring(L, uv_err_name(err));
+  lua_pushinteger(L, -err);
+  return 3;
+}
+
+void cp_spawn_cleanup(cp_spawn_req *r, int parent_too) {
+  int i;
+  for (i = 0; i < r->nstdio; i++) {
+    cp_stdio *s = &r->stdio[i];
+    if (s->temp && s->child_fd >= 0) close(s->child_fd);
+    s->child_fd = -1;
+    s->temp = 0;
+    if (parent_too && s->parent_fd >= 0) {
+      close(s->parent_fd);
+      s->parent_fd = -1;
+    }
+  }
+}
+
+/* Create our end and the child's end for entry i. */
+static int cp_stdio_prepare(cp_stdio *s, int i) {
+  int fds[2];
+  s->parent_fd = -1;
+  s->child_fd = -1;
+  s->temp = 0;
+  switch (s->kind) {
+    case CP_STDIO_PIPE:
+      if (i <= 2) {
+        if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+        /* stdin: the child reads; stdout/stderr: the child writes. */
+        s->parent_fd = i == 0 ? fds[1] : fds[0];
+        s->child_fd = i == 0 ? fds[0] : fds[1];
+        s->temp = 1;
+        return 0;
+      }
+      /* Extra pipes are duplex sockets, as in Node. */
+      /* FALLTHROUGH */
+    case CP_STDIO_IPC:
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -errno;
+      s->parent_fd = fds[0];
+      s->child_fd = fds[1];
+      s->temp = 1;
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+/* Read the spec table at index 1 into a request held by a scratch
+ * userdata pushed on the stack, and create the pipes.  Returns 0 or a
+ * negative errno (pipes already closed).  Lua errors are raised only
+ * before any fd is created. */
+int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
+  cp_spawn_req *r;
+  int i, err = 0, base;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  r = (cp_spawn_req *)lua_newuserdatauv(L, sizeof *r, 0);
+  memset(r, 0, sizeof *r);
+  *out = r;
+  base = lua_gettop(L);
+  /* The strings stay anchored by the spec table at index 1. */
+  lua_getfield(L, 1, "file");
+  r->file = luaL_checkstring(L, -1);
+  lua_getfield(L, 1, "args");
+  luaL_checktype(L, -1, LUA_TTABLE);
+  r->argv = cp_strv(L, lua_gettop(L));
+  lua_getfield(L, 1, "env");
+  if (lua_istable(L, -1)) r->envp = cp_strv(L, lua_gettop(L));
+  else r->envp = environ;
+  lua_getfield(L, 1, "cwd");
+  r->cwd = lua_tostring(L, -1);
+  lua_getfield(L, 1, "detached");
+  r->detached = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "uid");
+  if (lua_isinteger(L, -1)) r->has_uid = 1, r->uid = (uid_t)lua_tointeger(L, -1);
+  lua_getfield(L, 1, "gid");
+  if (lua_isinteger(L, -1)) r->has_gid = 1, r->gid = (gid_t)lua_tointeger(L, -1);
+  lua_getfield(L, 1, "stdio");
+  r->nstdio = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+  if (r->nstdio > CP_MAX_STDIO) return luaL_error(L, "spawn: too many stdio entries");
+  for (i = 0; i < r->nstdio; i++) {
+    cp_stdio *s = &r->stdio[i];
+    lua_rawgeti(L, -1, i + 1);
+    if (lua_isinteger(L, -1)) {
+      s->kind = CP_STDIO_FD;
+    } else {
+      const char *k = lua_tostring(L, -1);
+      s->kind = k && strcmp(k, "pipe") == 0 ? CP_STDIO_PIPE
+              : k && strcmp(k, "ipc") == 0  ? CP_STDIO_IPC
+                                            : CP_STDIO_IGNORE;
+    }
+    err = cp_stdio_prepare(s, i);
+    if (s->kind == CP_STDIO_FD) {
+      s->child_fd = (int)lua_tointeger(L, -1);
+      if (fcntl(s->child_fd, F_GETFD) < 0) err = -errno;
+    }
+    lua_pop(L, 1);
+    if (err) {
+      r->nstdio = i + 1;
+      break;
+    }
+  }
+  lua_settop(L, base); /* keep only the request */
+  if (err) cp_spawn_cleanup(r, 1);
+  return err;
+}
+
+/* Start the child of a prepared request; closes the child's ends. */
+int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
+  int i, err;
+  /* Move every source the child dups from above the range it dups into. */
+  for (i = 0; i < r->nstdio; i++) {
+    cp_stdio *s = &r->stdio[i];
+    if (s->kind != CP_STDIO_IGNORE && s->child_fd < r->nstdio) {
+      int fd = fcntl(s->child_fd, F_DUPFD_CLOEXEC, r->nstdio);
+      if (fd < 0) {
+        err = -errno;
+        cp_spawn_cleanup(r, 1);
+        return err;
+      }
+      if (s->temp) close(s->child_fd);
+      s->child_fd = fd;
+      s->temp = 1;
+    }
+  }
+  err = cp_find_exec(r);
+  if (err == 0)
+    err = (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
+  cp_spawn_cleanup(r, err != 0);
+  return err;
+}
+
+static int cp_spawn(lua_State *L) {
+  cp_ctx *ctx = cp_ctx_get(L);
+  cp_spawn_req *r;
+  cp_proc *p, **slot;
+  pid_t pid = 0;
+  int i, err;
+
+  lua_settop(L, 1);
+  err = cp_spawn_prepare(L, &r);
+  if (err == 0) err = cp_spawn_start(r, &pid);
+  if (err) return cp_spawn_fail(L, err);
+
+  slot = (cp_proc **)lua_newuserdatauv(L, sizeof *slot, 0);
+  p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    /* The child runs but we cannot track it: kill and reap it now. */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    cp_spawn_cleanup(r, 1);
+    return luaL_error(L, "child_process: out of memory");
+  }
+  *slot = p;
+  luaL_setmetatable(L, CP_PROC);
+  p->ctx = ctx;
+  p->owner = slot;
+  p->pid = pid;
+  lua_getfield(L, 1, "on_exit");
+  p->exit_ref = cp_ref(L, -1);
+  lua_pop(L, 1);
+  lua_pushvalue(L, -1);
+  p->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  p->next = ctx->procs;
+  ctx->procs = p;
+  cp_proc_set_ref(p, 1);
+
+  lua_pushinteger(L, pid);
+  lua_createtable(L, r->nstdio, 0);
+  for (i = 0; i < r->nstdio; i++) {
+    cp_stdio *s = &r->stdio[i];
+    if (s->parent_fd < 0) continue;
+    if (s->kind == CP_STDIO_IPC) cp_ipc_push_fd(L, ctx, s->parent_fd);
+    else cp_stream_push_fd(L, ctx, s->parent_fd);
+    s->parent_fd = -1;
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 3;
+}
+
+static int cp_signal_number(lua_State *L) {
+  int i;
+  const char *name = luaL_checkstring(L, 1);
+  for (i = 0; cp_signals[i].name; i++)
+    if (strcmp(cp_signals[i].name, name) == 0) {
+      lua_pushinteger(L, cp_signals[i].num);
+      return 1;
+    }
+  return 0;
+}
+
+static int cp_signal_name(lua_State *L) {
+  int i, num = (int)luaL_checkinteger(L, 1);
+  for (i = 0; cp_signals[i].name; i++)
+    if (cp_signals[i].num == num) {
+      lua_pushstring(L, cp_signals[i].name);
+      return 1;
+    }
+  return 0;
+}
+
+static int cp_exepath(lua_State *L) {
+  char buf[4096];
+  size_t n = sizeof buf;
+  if (uv_exepath(buf, &n) != 0) return 0;
+  lua_pushlstring(L, buf, n);
+  return 1;
+}
+
+static int cp_cwd(lua_State *L) {
+  char buf[4096];
+  size_t n = sizeof buf;
+  if (uv_cwd(buf, &n) != 0) return 0;
+  lua_pushlstring(L, buf, n);
+  return 1;
+}
+
+static int cp_getpid(lua_State *L) {
+  lua_pushinteger(L, uv_os_getpid());
+  lua_pushinteger(L, uv_os_getppid());
+  return 2;
+}
+
+/* core.environ() → the current environment as a table. */
+static int cp_environ(lua_State *L) {
+  char **e;
+  lua_newtable(L);
+  for (e = environ; *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (eq == NULL || eq == *e) continue;
+    lua_pushlstring(L, *e, (size_t)(eq - *e));
+    lua_pushstring(L, eq + 1);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* core.file_fd(fh) → the fd behind a Lua file handle from io.open. */
+static int cp_file_fd(lua_State *L) {
+  luaL_Stream *s = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (s->closef == NULL || s->f == NULL) return luaL_argerror(L, 1, "closed file");
+  fflush(s->f);
+  lua_pushinteger(L, fileno(s->f));
+  return 1;
+}
+
+static int cp_strerror(lua_State *L) {
+  lua_Integer e = luaL_checkinteger(L, 1);
+  lua_pushstring(L, uv_strerror((int)(e > 0 ? -e : e)));
+  return 1;
+}
+
+void cp_process_open(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"kill", cp_proc_kill}, {"ref", cp_proc_ref}, {"unref", cp_proc_unref}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {
+      {"spawn", cp_spawn},
+      {"signal_number", cp_signal_number},
+      {"signal_name", cp_signal_name},
+      {"exepath", cp_exepath},
+      {"getpid", cp_getpid},
+      {"cwd", cp_cwd},
+      {"strerror", cp_strerror},
+      {"environ", cp_environ},
+      {"file_fd", cp_file_fd},
+      {NULL, NULL}};
+  luaL_newmetatable(L, CP_PROC);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, cp_proc_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, fns, 0);
+}
