@@ -122,7 +122,7 @@ static int cp_ctx_gc(lua_State *L) {
   if (ctx == NULL) return 0;
   ctx->closing = 1;
   cp_proc_forget_all(ctx);
-  uv_walk(&ctx->loop, cp_handle_walk_close, NULL);
+  uv_walk(&ctx->loop, cp_handle_walk_close, ctx);
   uv_run(&ctx->loop, UV_RUN_DEFAULT);
   uv_loop_close(&ctx->loop);
   free(ctx);
@@ -209,6 +209,26 @@ static int cp_running(lua_State *L) {
   return 1;
 }
 
+static void cp_count_handle(uv_handle_t *h, void *arg) {
+  if (h->type != UV_SIGNAL && !uv_is_closing(h)) ++*(int *)arg;
+}
+
+/* core.stats() → {handles = open handles, procs = live children}: lets the
+ * specs check that nothing is left open after each test. */
+static int cp_stats(lua_State *L) {
+  cp_ctx *ctx = cp_ctx_get(L);
+  cp_proc *p;
+  int handles = 0, procs = 0;
+  uv_walk(&ctx->loop, cp_count_handle, &handles);
+  for (p = ctx->procs; p; p = p->next) procs++;
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, handles);
+  lua_setfield(L, -2, "handles");
+  lua_pushinteger(L, procs);
+  lua_setfield(L, -2, "procs");
+  return 1;
+}
+
 static int cp_now(lua_State *L) {
   lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e6);
   return 1;
@@ -221,6 +241,7 @@ void cp_loop_open(lua_State *L) {
       {"backend_timeout", cp_backend_timeout},
       {"running", cp_running},
       {"now", cp_now},
+      {"stats", cp_stats},
       {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

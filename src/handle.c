@@ -72,9 +72,9 @@ void cp_handle_close(cp_handle *h) {
 }
 
 void cp_handle_walk_close(uv_handle_t *uh, void *arg) {
-  (void)arg;
+  cp_ctx *ctx = (cp_ctx *)arg;
   if (uv_is_closing(uh)) return;
-  if (uh->data == NULL) { /* the context's own SIGCHLD watcher */
+  if (uh == (uv_handle_t *)&ctx->sigchld) { /* the context's own watcher */
     uv_close(uh, NULL);
     return;
   }

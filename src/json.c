@@ -759,14 +759,22 @@ static long hex4(const unsigned char *p) {
 /*
  * Second pass for strings with escapes: s..e is the raw body (between the
  * quotes, already checked for control chars and UTF-8).  The decoded text is
- * never longer than the raw one, so one luaL_Buffer of that size suffices;
- * it is GC-managed, so a memory error leaks nothing.  Kept out of line so
- * the big luaL_Buffer is not in every recursive frame.
+ * never longer than the raw one, so it is decoded into a scratch area of
+ * that size and then pushed: a C array for short strings, else a userdata
+ * (GC-managed, so neither an error return nor a memory error leaks it).
+ *
+ * Not luaL_Buffer: its box is a to-be-closed slot, and closing it from
+ * lua_settop on an error path can leave a dangling top in Lua 5.4.4 when
+ * the __close call grows the stack (found by fuzz_json_decode).  Kept out
+ * of line so the scratch array is not in every recursive frame.
  */
+#define DEC_SCRATCH 256
 static CP_NOINLINE int dec_escaped(dec_state *d, const unsigned char *s,
                                    const unsigned char *e) {
-  luaL_Buffer B;
-  char *o0 = luaL_buffinitsize(d->L, &B, (size_t)(e - s)), *o = o0;
+  char tmp[DEC_SCRATCH], *o0, *o;
+  size_t cap = (size_t)(e - s);
+  o0 = cap <= sizeof tmp ? tmp : (char *)lua_newuserdatauv(d->L, cap, 0);
+  o = o0;
   while (s < e) {
     const unsigned char *run = s;
     while (s < e && *s != '\\') s++;
@@ -819,7 +827,8 @@ static CP_NOINLINE int dec_escaped(dec_state *d, const unsigned char *s,
       return dec_fail(d, "invalid escape", s);
     }
   }
-  luaL_pushresultsize(&B, (size_t)(o - o0));
+  lua_pushlstring(d->L, o0, (size_t)(o - o0));
+  if (o0 != tmp) lua_remove(d->L, -2); /* the scratch userdata */
   return 0;
 }
 

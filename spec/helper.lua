@@ -1,0 +1,92 @@
+--- spec/helper.lua — shared by the specs: drive the loop with a generous
+--- timeout (never a sleep), find fixtures, count fds and zombies, and check
+--- that nothing is left open after a test.
+local cp = require("child_process")
+local core = require("child_process.core")
+local assert = require("luassert")
+
+local H = {}
+
+H.cp = cp
+H.core = core
+H.root = core.cwd()
+H.fixtures = H.root .. "/spec/fixtures/"
+H.lua = core.exepath() -- the interpreter running busted (lua5.4)
+
+--- The env a child needs to load the module from this checkout.
+function H.lua_env()
+  local env = core.environ()
+  env.LUA_PATH = H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;"
+  env.LUA_CPATH = H.root .. "/build/?.so;;"
+  return env
+end
+
+--- Run the loop until cond() is true; fail the test after timeout_ms.
+function H.run_until(cond, timeout_ms, what)
+  timeout_ms = timeout_ms or 10000
+  local expired = false
+  local t = core.timer()
+  t:start(timeout_ms, 0, function() expired = true end)
+  local ok, err = pcall(function()
+    while not cond() and not expired do cp.run("once") end
+  end)
+  t:close()
+  cp.run("nowait") -- let the timer's close callback run
+  if not ok then error(err, 0) end
+  if not cond() then error("timed out after " .. timeout_ms .. " ms waiting for " .. (what or "condition"), 2) end
+end
+
+--- Run until child emits close; returns code, signal.
+function H.wait_close(child, timeout_ms)
+  local done, code, sig = false, nil, nil
+  child:on("close", function(c, s) done, code, sig = true, c, s end)
+  H.run_until(function() return done end, timeout_ms, "close")
+  return code, sig
+end
+
+--- Collect a readable stream into a string (call before running the loop).
+function H.collect(stream)
+  local parts = {}
+  stream:on("data", function(d) parts[#parts + 1] = d end)
+  return function() return table.concat(parts) end
+end
+
+--- Number of open fds of this process.
+function H.fd_count()
+  local n = 0
+  local p = io.popen("ls /proc/" .. select(1, core.getpid()) .. "/fd")
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n - 1 -- the ls's own pipe
+end
+
+--- Zombie children of this process.
+function H.zombies()
+  local me = select(1, core.getpid())
+  local p = io.popen("ps -o stat= --ppid " .. me)
+  local n = 0
+  for l in p:lines() do if l:match("^Z") then n = n + 1 end end
+  p:close()
+  return n
+end
+
+--- Drain pending callbacks and assert that no handle or child is left.
+function H.assert_clean()
+  for _ = 1, 10 do
+    local s = core.stats()
+    if s.handles == 0 and s.procs == 0 then break end
+    cp.run("nowait")
+  end
+  local s = core.stats()
+  assert.are.equal(0, s.procs, "children left running")
+  assert.are.equal(0, s.handles, "handles left open")
+end
+
+--- pcall(f, ...) and return the error message (fails if f succeeded).
+function H.error_of(f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error")
+  return tostring(err)
+end
+
+return H
