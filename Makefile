@@ -20,28 +20,29 @@ OPT      ?= -O2 -g
 CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(OPT) $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
 LDFLAGS_M:= -shared $(UV_LIB) $(EXTRA_LDFLAGS)
 
+BUILD    ?= build
 SRC      := $(wildcard src/*.c)
-OBJ      := $(patsubst src/%.c,build/obj/%.o,$(SRC))
-CORE     := build/child_process/core.so
+OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+CORE     := $(BUILD)/child_process/core.so
 HOST     := build/embed_host
 
-RUN_ENV  := LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;"
+RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 
 .PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean
 
 all: $(CORE) $(HOST)
 
-build/obj/%.o: src/%.c src/cp.h | build/obj
+$(BUILD)/obj/%.o: src/%.c src/cp.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
 
-$(CORE): $(OBJ) | build/child_process
+$(CORE): $(OBJ) | $(BUILD)/child_process
 	$(CC) $(OBJ) -o $@ $(LDFLAGS_M)
 
 # A small C host that opens two lua_States in one process (spec/embed_spec.lua).
 $(HOST): spec/embed_host.c | build
 	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
-build build/obj build/child_process:
+build $(BUILD)/obj $(BUILD)/child_process:
 	mkdir -p $@
 
 # Install the Debian packages that are missing (sudo when not root).
@@ -58,6 +59,41 @@ demo: deps
 test: test-deps
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
+
+# The whole suite with the module built under ASan + UBSan.  lua5.4 is not
+# instrumented, so the ASan runtime is preloaded.  Leak checking is left to
+# `make valgrind`: under LD_PRELOAD every child (sh, echo…) would report its
+# own allocations too.
+ASAN_LIB = $(shell $(CC) -print-file-name=libasan.so)
+asan: test-deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan build/asan/child_process/core.so \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined"
+	LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/asan/?.so;;" LD_PRELOAD=$(ASAN_LIB) \
+	  ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  busted --lua=$(LUA) $(BUSTED_ARGS) spec
+
+# The whole suite under valgrind (memcheck of the parent: the module's own
+# allocations).  spec/valgrind.supp suppresses only what libc/Lua own.
+valgrind: test-deps
+	@$(MAKE) --no-print-directory all
+	$(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  --suppressions=spec/valgrind.supp --quiet $(LUA) /usr/bin/busted $(BUSTED_ARGS) spec
+
+lint: test-deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
+	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
+	luacheck -q lua spec bench examples
+
+bench: all
+	$(LUA) bench/run.lua $(if $(QUICK),--quick)
+
+fuzz: all
+	./fuzz/run.sh all $(or $(FUZZ_SECONDS),60)
+
+install: all
+	luarocks --lua-version=5.4 make rockspec/child_process-scm-1.rockspec
 
 clean:
 	rm -rf build

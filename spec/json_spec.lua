@@ -471,6 +471,8 @@ describe("json", function()
       { "array_mt with float key", { arr({ [0.5] = 1 }) }, "cannot encode array with float key at [1]" },
       { "non-identifier key quoted", { ["a b"] = { print } }, 'cannot encode function at ["a b"][1]' },
       { "integer key in object", { [5] = print, x = 1 }, "cannot encode function at [5]" },
+      { "integer and string form of one key", { a = { [1] = 1, ["1"] = 2 } },
+        "cannot encode table with key 1 both as integer and string at .a" },
     }
     for _, r in ipairs(rows) do
       it(r[1], function()
@@ -562,6 +564,20 @@ describe("json", function()
         "nesting deeper than 1000 at byte 1000")
       assert_contains(err_of(json.decode, string.rep('{"a":', 1001) .. "1" .. string.rep("}", 1001)),
         "nesting deeper than 1000 at byte 5000")
+    end)
+
+    it("an escape error inside a long string in batched containers", function()
+      -- fuzz_json_decode regression: the error path used to leave a
+      -- to-be-closed luaL_Buffer box on the stack (Lua 5.4.4 lua_settop
+      -- then could keep a dangling top).
+      local f = assert(io.open("fuzz/corpus/json/regress_escape_error_in_batch.json", "rb"))
+      local text = f:read("a")
+      f:close()
+      assert_contains(err_of(json.decode, text), "invalid escape at byte 3882")
+      local long = '["' .. string.rep("\\n", 1000) .. '\\x"]'
+      assert_contains(err_of(json.decode, long), "invalid escape at byte 2002")
+      local ok = '["' .. string.rep("\\n", 1000) .. '"]'
+      assert.equals(string.rep("\n", 1000), json.decode(ok)[1])
     end)
 
     it("100000 '[' is an error, not a crash", function()

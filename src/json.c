@@ -773,6 +773,7 @@ static CP_NOINLINE int dec_escaped(dec_state *d, const unsigned char *s,
                                    const unsigned char *e) {
   char tmp[DEC_SCRATCH], *o0, *o;
   size_t cap = (size_t)(e - s);
+  tmp[0] = '\0'; /* quiets gcc's maybe-uninitialized; always overwritten */
   o0 = cap <= sizeof tmp ? tmp : (char *)lua_newuserdatauv(d->L, cap, 0);
   o = o0;
   while (s < e) {
