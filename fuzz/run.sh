@@ -4,6 +4,7 @@
 #
 #   fuzz/run.sh fuzz_json_decode 60
 #   fuzz/run.sh json_roundtrip 300        # the fuzz_ prefix is optional
+#   fuzz/run.sh all 60                    # every target, 60 s each
 #
 # TARGET is fuzz/TARGET.c; it is linked with src/json.c and src/buf.c plus
 # $EXTRA_SRCS (e.g. an IPC framing target: EXTRA_SRCS="src/ipc.c ..." — or
@@ -17,9 +18,19 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-target=${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}
+target=${1:?usage: fuzz/run.sh TARGET|all [SECONDS] [libFuzzer flags...]}
 secs=${2:-60}
 shift; [ $# -gt 0 ] && shift
+
+# `all` (make fuzz): every fuzz/fuzz_*.c in turn, SECONDS each.
+if [ "$target" = all ]; then
+  for f in fuzz/fuzz_*.c; do
+    t=$(basename "$f" .c)
+    echo "== $t ($secs s)"
+    "$0" "$t" "$secs" "$@" || exit 1
+  done
+  exit 0
+fi
 case $target in fuzz_*) ;; *) target=fuzz_$target ;; esac
 [ -f "fuzz/$target.c" ] || { echo "no such target: fuzz/$target.c" >&2; exit 2; }
 
