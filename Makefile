@@ -78,13 +78,18 @@ asan: test-deps
 # allocations).  spec/valgrind.supp suppresses only what libc/Lua own.
 valgrind: test-deps
 	@$(MAKE) --no-print-directory all
-	$(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	$(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	  --suppressions=spec/valgrind.supp --quiet $(LUA) /usr/bin/busted $(BUSTED_ARGS) spec
 
 lint: test-deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
 	luacheck -q lua spec bench examples
+
+# Long-running reliability specs (spec/soak/), run by .ci/run, not by `make test`.
+soak: test-deps
+	@$(MAKE) --no-print-directory all
+	$(RUN_ENV) busted --lua=$(LUA) --ROOT=spec/soak --pattern=_soak $(BUSTED_ARGS) spec/soak
 
 bench: all
 	$(LUA) bench/run.lua $(if $(QUICK),--quick)
