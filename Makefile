@@ -82,7 +82,7 @@ valgrind: test-deps
 	  --suppressions=spec/valgrind.supp --quiet $(LUA) /usr/bin/busted $(BUSTED_ARGS) spec
 
 lint: test-deps
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
+	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
 	luacheck -q lua spec bench examples
 

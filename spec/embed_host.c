@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -54,9 +55,12 @@ int main(int argc, char **argv) {
   }
   a = open_state(argv[1], "A");
   b = open_state(argv[1], "B");
-  for (i = 0; i < 200000 && !(da && db); i++) {
+  /* A host's main loop: one tick per millisecond, for at most 20 s. */
+  for (i = 0; i < 20000 && !(da && db); i++) {
+    struct timespec ms = {0, 1000000};
     if (!da) da = step(a, "A");
     if (!db) db = step(b, "B");
+    nanosleep(&ms, NULL);
   }
   if (!(da && db)) {
     fprintf(stderr, "timed out\n");

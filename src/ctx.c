@@ -8,6 +8,7 @@
  * __gc (run by lua_close) closes every handle without calling Lua.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,12 @@ int cp_uv_error(lua_State *L, int err) {
   return luaL_error(L, "%s: %s", uv_err_name(err), uv_strerror(err));
 }
 
-/* Message handler: add a traceback to string errors, keep other values. */
+/* Message handler: add a traceback to string errors, keep other values.
+ * An error the facade already caught and re-raised (util.protect) carries
+ * its traceback, from the frame that raised it: keep that one alone. */
 static int cp_traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
-  if (msg != NULL && lua_type(L, 1) == LUA_TSTRING)
+  if (msg != NULL && lua_type(L, 1) == LUA_TSTRING && strstr(msg, "\nstack traceback:") == NULL)
     luaL_traceback(L, L, msg, 1);
   else
     lua_settop(L, 1);
@@ -199,8 +202,26 @@ static int cp_backend_fd(lua_State *L) {
   return 1;
 }
 
+static void cp_min_due(uv_handle_t *h, void *arg) {
+  lua_Integer *min = (lua_Integer *)arg;
+  if (h->type == UV_TIMER && uv_is_active(h) && !uv_is_closing(h)) {
+    uint64_t due = uv_timer_get_due_in((uv_timer_t *)h);
+    if (due > INT_MAX) due = INT_MAX;
+    if (*min < 0 || (lua_Integer)due < *min) *min = (lua_Integer)due;
+  }
+}
+
+/* uv_backend_timeout() answers 0 when no referenced work remains, which
+ * would make a host that polls backend_fd() spin while idle.  Then the
+ * answer is the next (unreferenced) timer, or -1: wait for the fd alone. */
 static int cp_backend_timeout(lua_State *L) {
-  lua_pushinteger(L, uv_backend_timeout(&cp_ctx_get(L)->loop));
+  uv_loop_t *loop = &cp_ctx_get(L)->loop;
+  lua_Integer ms = -1;
+  if (uv_loop_alive(loop))
+    ms = uv_backend_timeout(loop);
+  else
+    uv_walk(loop, cp_min_due, &ms);
+  lua_pushinteger(L, ms);
   return 1;
 }
 

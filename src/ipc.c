@@ -33,6 +33,7 @@
 #define CP_CHAN_READ 65536
 #define CP_CHAN_HWM (64 * 1024)
 #define CP_CHAN_MAX_DEFAULT ((size_t)64 * 1024 * 1024)
+#define CP_CHAN_KEEP (1024 * 1024) /* buffers bigger than this are freed when empty */
 
 typedef struct cp_chan {
   cp_handle h;
@@ -96,21 +97,32 @@ static void cp_chan_flush(cp_chan *c) {
     return;
   }
   c->inflight.len = 0;
+  if (c->close_when_flushed) cp_handle_close(&c->h);
   cp_chan_run_cbs(c->h.ctx, &c->icbs, uv_err_name(err));
 }
 
 static void cp_chan_write_cb(uv_write_t *req, int status) {
   cp_chan *c = (cp_chan *)req->data;
-  cp_buf done = c->icbs;
+  cp_buf done = c->icbs, failed = {NULL, 0, 0};
+  const char *code = status == 0 ? NULL
+                     : status == UV_ECANCELED ? "ERR_IPC_CHANNEL_CLOSED"
+                                              : uv_err_name(status);
   c->writing = 0;
   c->inflight.len = 0;
+  if (c->inflight.cap > CP_CHAN_KEEP) cp_buf_free(&c->inflight);
   memset(&c->icbs, 0, sizeof c->icbs);
-  if (status == 0) cp_chan_flush(c); /* start the next batch before running Lua */
+  if (status == 0) {
+    cp_chan_flush(c); /* start the next batch before running Lua */
+  } else if (status != UV_ECANCELED) {
+    /* The peer is gone (EPIPE…): what is still queued can never be
+     * written.  Drop it, so that a disconnect does not wait for it. */
+    failed = c->wcbs;
+    memset(&c->wcbs, 0, sizeof c->wcbs);
+    c->wbuf.len = 0;
+  }
   if (c->close_when_flushed && !c->writing && c->wbuf.len == 0) cp_handle_close(&c->h);
-  cp_chan_run_cbs(c->h.ctx, &done,
-                  status == 0 ? NULL
-                  : status == UV_ECANCELED ? "ERR_IPC_CHANNEL_CLOSED"
-                                           : uv_err_name(status));
+  cp_chan_run_cbs(c->h.ctx, &done, code);
+  cp_chan_run_cbs(c->h.ctx, &failed, code);
 }
 
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
@@ -179,6 +191,7 @@ static void cp_chan_end(cp_chan *c, int err) {
 static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   cp_chan *c = (cp_chan *)s->data;
   size_t start = 0, pos;
+  int oversize = 0;
   char *nl;
   (void)buf;
   if (nread == 0 || c->h.ctx->closing || c->h.ctx->L == NULL) return;
@@ -193,13 +206,16 @@ static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
   while (!c->h.closing &&
          (nl = memchr(c->rbuf.data + pos, '\n', c->rbuf.len - pos)) != NULL) {
     size_t end = (size_t)(nl - c->rbuf.data);
-    if (end - start > c->max_msg) break;
+    if (end - start > c->max_msg) { /* a whole line, too long */
+      oversize = 1;
+      break;
+    }
     cp_chan_deliver(c, c->rbuf.data + start, end - start);
     start = pos = end + 1;
   }
   if (c->h.closing) return;
-  if (nl == NULL) pos = c->rbuf.len;
-  if (pos - start > c->max_msg) {
+  if (!oversize) pos = c->rbuf.len; /* no '\n' in rbuf[pos..len) */
+  if (oversize || pos - start > c->max_msg) {
     cp_chan_error(c, "EMSGSIZE", "IPC message longer than maxMessageSize");
     c->rbuf.len = 0;
     c->scanned = 0;
@@ -208,6 +224,8 @@ static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
   }
   cp_buf_consume(&c->rbuf, start);
   c->scanned = pos - start;
+  /* Give back the memory of a big message once it is consumed. */
+  if (c->rbuf.len == 0 && c->rbuf.cap > CP_CHAN_KEEP) cp_buf_free(&c->rbuf);
 }
 
 static int cp_chan_start(lua_State *L) {
@@ -316,11 +334,14 @@ static int cp_channel_open(lua_State *L) {
   const char *s = getenv("NODE_CHANNEL_FD");
   char *end;
   long fd;
+  int valid;
   if (s == NULL) return 0;
+  errno = 0;
   fd = strtol(s, &end, 10);
-  unsetenv("NODE_CHANNEL_FD");
+  valid = *s != '\0' && *end == '\0' && errno == 0 && fd >= 0 && fd <= 65535;
+  unsetenv("NODE_CHANNEL_FD"); /* s is not used past this point */
   unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
-  if (*s == '\0' || *end != '\0' || fd < 0 || fcntl((int)fd, F_GETFD) < 0) return 0;
+  if (!valid || fcntl((int)fd, F_GETFD) < 0) return 0;
   fcntl((int)fd, F_SETFD, FD_CLOEXEC);
   cp_ipc_push_fd(L, cp_ctx_get(L), (int)fd);
   return 1;

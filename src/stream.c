@@ -145,8 +145,12 @@ static int cp_pipe_write(lua_State *L) {
   size_t len;
   const char *data = luaL_checklstring(L, 2, &len);
   cp_write_req *w = cp_req_new(L, h, 3);
-  uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
+  uv_buf_t buf;
   int err;
+  /* Not uv_buf_init: its length is an unsigned int, which would truncate
+   * a string of 4 GiB or more; uv_buf_t.len itself is a size_t. */
+  buf.base = (char *)data;
+  buf.len = len;
   w->data_ref = cp_ref(L, 2); /* strings do not move: keep it alive instead of copying */
   err = uv_write(&w->req.write, &h->u.stream, &buf, 1, cp_pipe_write_cb);
   if (err) return cp_req_failed(L, w, err);

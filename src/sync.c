@@ -41,6 +41,17 @@ static void cp_sync_close(cp_sync_io *io) {
   io->fd = -1;
 }
 
+/* Send killSignal once and stop reading, as Node does: a grandchild that
+ * still holds the pipes cannot keep the call from returning. */
+static void cp_sync_kill(pid_t pid, int sig, int *killed, cp_sync_io *io, int nio) {
+  int i;
+  if (!*killed) {
+    kill(pid, sig);
+    *killed = 1;
+  }
+  for (i = 0; i < nio; i++) cp_sync_close(&io[i]);
+}
+
 static int cp_spawn_sync(lua_State *L) {
   cp_spawn_req *r;
   cp_sync_io io[CP_MAX_STDIO];
@@ -104,13 +115,18 @@ static int cp_spawn_sync(lua_State *L) {
       wait_ms = left > 0 ? (int)left + 1 : 0;
     }
     rc = poll(pfd, (nfds_t)n, wait_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0 && deadline > 0 && cp_sync_now_ms() >= deadline) {
-      timed_out = 1;
-      deadline = 0; /* keep draining what the dying child still writes */
-      if (!killed) killed = kill(pid, kill_signal) == 0;
-      continue;
+    if (rc < 0 && errno != EINTR) {
+      cp_sync_kill(pid, kill_signal, &killed, io, nio); /* cannot happen */
+      break;
     }
+    /* Check the deadline on every turn: a child that writes all the time
+     * keeps poll() from ever timing out. */
+    if (deadline > 0 && cp_sync_now_ms() >= deadline) {
+      timed_out = 1;
+      cp_sync_kill(pid, kill_signal, &killed, io, nio);
+      break;
+    }
+    if (rc <= 0) continue;
     for (i = 0, n = 0; i < nio; i++) {
       cp_sync_io *s = &io[i];
       short rev;
@@ -130,32 +146,34 @@ static int cp_spawn_sync(lua_State *L) {
           size_t keep = (size_t)got;
           if ((lua_Integer)(s->out.len + keep) > max_buffer) {
             keep = (size_t)(max_buffer - (lua_Integer)s->out.len);
-            if (!overflow) {
-              overflow = 1;
-              if (!killed) killed = kill(pid, kill_signal) == 0;
-            }
+            overflow = 1;
           }
           if (keep && cp_buf_append(&s->out, chunk, keep) != 0) overflow = 1;
-          if ((size_t)got < sizeof chunk) break;
+          if (overflow || (size_t)got < sizeof chunk) break;
           continue;
         }
         if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
         cp_sync_close(s); /* EOF or error */
         break;
       }
+      if (overflow) break;
+    }
+    if (overflow) {
+      cp_sync_kill(pid, kill_signal, &killed, io, nio);
+      break;
     }
   }
 
-  /* Output is closed; the child may still run (it closed its stdout). */
+  /* Output is closed; the child may still run (it closed its stdout, or
+   * it was just sent killSignal): wait for it, minding the deadline. */
   for (;;) {
-    pid_t w = waitpid(pid, &status, deadline > 0 ? WNOHANG : 0);
+    pid_t w = waitpid(pid, &status, (deadline > 0 && !killed) ? WNOHANG : 0);
     if (w == pid) break;
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) break;
     if (cp_sync_now_ms() >= deadline) {
       timed_out = 1;
-      deadline = 0;
-      if (!killed) killed = kill(pid, kill_signal) == 0;
+      cp_sync_kill(pid, kill_signal, &killed, io, nio);
       continue;
     }
     poll(NULL, 0, 5);

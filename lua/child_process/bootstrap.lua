@@ -5,7 +5,7 @@
 --- then runs the event loop until nothing keeps it alive.  An uncaught
 --- error prints its traceback to stderr and exits with status 1.
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local root = here:match("^(.*)/[^/]*$") or "."
+local root = here:match("^(.*)/[^/]*$") or (here == "." and ".." or ".")
 package.path = root .. "/?.lua;" .. root .. "/?/init.lua;" .. package.path
 local cpath = os.getenv("CHILD_PROCESS_LUA_CPATH")
 package.cpath = (cpath and (cpath .. ";") or "") .. root .. "/../build/?.so;" .. package.cpath
@@ -16,7 +16,12 @@ if not script then
   os.exit(2)
 end
 
-local args = { [0] = script, [-1] = arg[-1] }
+-- As if run as `lua [options] script args…`: the bootstrap disappears.
+local args = { [0] = script }
+for i = -1, -math.huge, -1 do
+  if arg[i] == nil then break end
+  args[i] = arg[i]
+end
 for i = 2, #arg do args[i - 1] = arg[i] end
 arg = args -- luacheck: ignore (the script's own `arg`, as with `lua script.lua`)
 

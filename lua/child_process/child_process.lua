@@ -40,14 +40,21 @@ function ChildProcess:_complete(...)
   local waiters = self._waiters
   self._waiters = nil
   if waiters then
+    -- Wake every waiter even if one raises: the first error propagates
+    -- now, later ones from the next turn of the loop.
+    local first
     for i = 1, #waiters do
       local w = waiters[i]
       if not w.woken then
         w.woken = true
         if w.timer then w.timer:close() end
-        resume(w.co, ...)
+        local ok, err = pcall(resume, w.co, ...)
+        if not ok then
+          if first == nil then first = { err } else defer(error, err, 0) end
+        end
       end
     end
+    if first then error(first[1], 0) end
   end
 end
 
@@ -238,7 +245,13 @@ function ChildProcess:wait(timeout)
   local unrefd = self._unrefd
   if unrefd then each_handle(self, "ref") end
   local ok, err = pcall(function()
-    while not self._done and not timed_out do core.run("once") end
+    while not self._done and not timed_out do
+      if not core.run("once") and not self._done and not timed_out then
+        -- Nothing left that could end the wait: fail rather than spin.
+        error("wait(): the loop has no work left but the child has not closed "
+          .. "(is one of its streams paused?)", 0)
+      end
+    end
   end)
   if unrefd and not self._done then each_handle(self, "unref") end
   if timer then timer:close() end

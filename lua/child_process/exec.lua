@@ -1,6 +1,7 @@
 --- exec.lua — exec and execFile: spawn with piped output collected into
 --- strings (at most maxBuffer bytes per stream), then callback(err, stdout,
 --- stderr).  exec goes through the shell; execFile never does.
+local core = require("child_process.core")
 local options = require("child_process.options")
 local child_process = require("child_process.child_process")
 local util = require("child_process.util")
@@ -34,9 +35,10 @@ local function collector(child, s, max, on_overflow)
   local function text() return table.concat(parts) end
   if not s then return function() return "" end end
   s:on("data", function(chunk)
-    if size >= max then return end
     if size + #chunk > max then
-      parts[#parts + 1] = chunk:sub(1, max - size)
+      -- Keep exactly max bytes; anything past them is an overflow, also
+      -- when an earlier chunk filled the buffer to the byte.
+      if size < max then parts[#parts + 1] = chunk:sub(1, max - size) end
       size = max
       on_overflow()
       return
@@ -49,27 +51,55 @@ end
 
 local function run(fname, spec, cmd, o, callback, n)
   local max = options.max_buffer(o, n, fname)
+  -- The timeout is ours, not start()'s: like maxBuffer it must also stop
+  -- the reading (see kill below).
+  local timeout = spec.timeout
+  spec.timeout = nil
   local child = child_process.start(spec)
-  local reason
+  local reason, stdout, stderr, killed, timer
+  -- As Node does: send killSignal and stop reading, so that `close` (and
+  -- the callback) come once the child is gone even if a grandchild still
+  -- holds the pipes.  What was kept so far is passed on.
+  local function kill()
+    killed = true
+    child:kill(spec.killSignal)
+    if child.stdout then child.stdout:destroy() end
+    if child.stderr then child.stderr:destroy() end
+  end
   local function overflow()
     if reason then return end
     reason = MAXBUFFER
-    child:kill(spec.killSignal)
+    kill()
   end
-  local stdout = collector(child, child.stdout, max, overflow)
-  local stderr = collector(child, child.stderr, max, overflow)
+  stdout = collector(child, child.stdout, max, overflow)
+  stderr = collector(child, child.stderr, max, overflow)
+  if timeout and timeout > 0 and child.pid then
+    -- Runs until close (a grandchild may hold the pipes after the exit);
+    -- unref'd: the child and its pipes are what keep the loop alive.
+    timer = core.timer()
+    timer:unref()
+    timer:start(timeout, 0, function()
+      timer:close()
+      timer = nil
+      if not reason then kill() end
+    end)
+  end
   local spawn_err
   child:on("error", function(e)
     if child._spawn_error == e then spawn_err = e end
   end)
   child._on_close = function(code, signal)
+    if timer then
+      timer:close()
+      timer = nil
+    end
     local out, err_out = stdout(), stderr()
     local err
     if spawn_err then
       err = spawn_err
       err.cmd, err.stdout, err.stderr, err.killed, err.signal = cmd, out, err_out, false, nil
     elseif reason or code ~= 0 then
-      err = make_error(cmd, code, signal, child.killed, out, err_out, reason)
+      err = make_error(cmd, code, signal, child.killed or killed == true, out, err_out, reason)
     end
     util.protect(function()
       if callback then callback(err, out, err_out) end

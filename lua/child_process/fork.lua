@@ -56,7 +56,19 @@ function M.fork(modulePath, args, opts)
     argerror(3, "fork", "option 'execPath' must be a string, got " .. type(execPath))
   end
   execPath = execPath or M.default_exec_path()
-  local execArgv = options.check_args(o.execArgv, 3, "fork")
+  local execArgv = o.execArgv
+  if execArgv ~= nil then
+    if type(execArgv) ~= "table" then
+      argerror(3, "fork", "option 'execArgv' must be a table, got " .. type(execArgv))
+    end
+    for i = 1, #execArgv do
+      local t = type(execArgv[i])
+      if t ~= "string" and t ~= "number" then
+        argerror(3, "fork", ("option 'execArgv[%d]' must be a string, got %s"):format(i, t))
+      end
+    end
+  end
+  execArgv = options.check_args(execArgv, 3, "fork")
   if o.serialization ~= nil and o.serialization ~= "json" then
     argerror(3, "fork", "option 'serialization' must be 'json'")
   end

@@ -32,7 +32,11 @@ function M.shift(args, options, callback)
      and not M.is_array(args) then
     return nil, args, nil
   end
-  if type(args) == "table" and type(options) == "function" then return args, nil, options end
+  if type(args) == "table" and type(options) == "function" and callback == nil then
+    -- execFile(file, options, cb): a table with non-array keys is options.
+    if next(args) ~= nil and not M.is_array(args) then return nil, args, options end
+    return args, nil, options
+  end
   if args == nil and type(options) == "function" then return nil, nil, options end
   return args, options, callback
 end
@@ -79,6 +83,17 @@ local function opt_ms(o, key, n, fname)
     argerror(n, fname, ("option '%s' must be a non-negative number, got %s"):format(key, tostring(v)))
   end
   return math.floor(v)
+end
+
+-- A signal option: name or number (default SIGTERM); errors name the option.
+local function opt_signal(o, key, n, fname)
+  local v = o[key]
+  local ok, num = pcall(signum, v, n, fname, "SIGTERM")
+  if not ok then
+    argerror(n, fname, ("option '%s' must be a signal name or number, got %s"):format(key,
+      type(v) == "string" and ("'" .. v .. "'") or tostring(v)))
+  end
+  return num
 end
 
 local function opt_id(o, key, n, fname)
@@ -207,7 +222,7 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
     stdio = stdio,
     ipc = ipc,
     timeout = opt_ms(o, "timeout", n, fname),
-    killSignal = signum(o.killSignal, n, fname, "SIGTERM"),
+    killSignal = opt_signal(o, "killSignal", n, fname),
     maxMessageSize = opt_ms(o, "maxMessageSize", n, fname),
   }
   if shell then

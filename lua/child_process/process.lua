@@ -116,8 +116,10 @@ function M.new(script, args)
     os.exit(code or process.exitCode or 0)
   end)
 
-  function port:postMessage(msg)
-    return send(msg)
+  -- port:postMessage(msg) (also accepted: port.postMessage(msg))
+  function port.postMessage(a, ...)
+    if a == port then return send(...) end
+    return send(a, ...)
   end
 
   return process, ch

@@ -139,11 +139,17 @@ function Writable:_written(code)
   end
 end
 
+-- As in Node: a write after close() is an `error` event; a write to a
+-- stream already destroyed (by destroy(), or at the child's exit) only
+-- fails its callback, so that writing to a child that has gone away never
+-- raises out of run() when nobody listens.
 local function write_after_end(self, cb)
-  local err = mkerror("ERR_STREAM_WRITE_AFTER_END", "write after end")
+  local destroyed = self._closed
+  local err = destroyed and mkerror("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed")
+    or mkerror("ERR_STREAM_WRITE_AFTER_END", "write after end")
   defer(function()
     if cb then cb(err) end
-    self:_error(err)
+    if not destroyed then self:_error(err) end
   end)
   return false
 end
@@ -196,17 +202,39 @@ function Writable:close(data, cb)
   argcheck(data == nil or type(data) == "string", 1, "close", "string expected, got " .. type(data))
   argcheck(cb == nil or type(cb) == "function", 2, "close", "function expected, got " .. type(cb))
   if data ~= nil and not self._ending then self:write(data) end
-  if cb then self:once("finish", cb) end
+  if cb then
+    if self._closed and not self._end_cbs then
+      -- Already finished or destroyed (by destroy() or at the child's
+      -- exit): as in Node, cb still runs, with the error.
+      local err = self._finished
+        and mkerror("ERR_STREAM_ALREADY_FINISHED", "Cannot call end after a stream was finished")
+        or mkerror("ERR_STREAM_DESTROYED", "Cannot call end after a stream was destroyed")
+      defer(cb, err)
+    else
+      self._end_cbs = self._end_cbs or {}
+      table.insert(self._end_cbs, cb)
+    end
+  end
   if self._ending then return self end
   self._ending = true
   if self._closed then return self end
+  -- Once flushed (or failed): the close callbacks get nil or the error,
+  -- then `finish` on success; a failed flush is not left without answer.
+  local function done(code)
+    self:_close()
+    local err = code and mkerror(code, "shutdown " .. code) or nil
+    if not err then self._finished = true end
+    local cbs = self._end_cbs
+    self._end_cbs = nil
+    for i = 1, cbs and #cbs or 0 do cbs[i](err) end
+    if err then self:_error(err) else self:emit("finish") end
+  end
   -- shutdown() runs after the queued writes.  On a pipe (not a socket) its
   -- SHUT_WR fails with ENOTSOCK, which is fine: closing is the half-close.
-  local ok = self._h:shutdown(function(code)
-    self:_close()
-    if code == nil or code == "ENOTSOCK" then self:emit("finish") end
+  local ok, code = self._h:shutdown(function(c)
+    done(c ~= "ENOTSOCK" and c or nil)
   end)
-  if not ok then self:_close() end
+  if not ok then done(code) end
   return self
 end
 Writable["end"] = Writable.close

@@ -5,15 +5,36 @@ local core = require("child_process.core")
 
 local M = {}
 
---- Raise `bad argument #n to 'fname' (msg)` at the caller of the API function.
+-- The directory of the module's Lua files ("@lua/child_process/").
+local MODULE_DIR = debug.getinfo(1, "S").source:match("^(@.*[/\\])[^/\\]*$")
+
+-- "file:line: " of the first caller outside the module's Lua files, so that
+-- a `bad argument` error points at the user's call however deep in the
+-- facade it was detected (as luaL_argerror does for C functions).  A C
+-- caller (pcall(cp.spawn, ...)) has no position, as with Lua's own errors.
+local function where()
+  for level = 3, 100 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if not (MODULE_DIR and info.source:sub(1, #MODULE_DIR) == MODULE_DIR) then
+      if info.currentline and info.currentline > 0 then
+        return info.short_src .. ":" .. info.currentline .. ": "
+      end
+      return ""
+    end
+  end
+  return ""
+end
+
+--- Raise `bad argument #n to 'fname' (msg)` at the user's call.
 function M.argerror(n, fname, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+  error(where() .. string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
 end
 
 --- argcheck(cond, n, fname, msg): argerror unless cond.
 function M.argcheck(cond, n, fname, msg)
   if not cond then
-    error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+    error(where() .. string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
   end
 end
 

@@ -1,0 +1,500 @@
+--- bench/run.lua — `make bench` (and `make bench QUICK=1`): run every
+--- workload of BENCH.md on this module and on its peers in one run,
+--- alternating implementations (A B C, B C A, …), each measurement in its
+--- own process, and print one markdown table of medians and ratios.
+---
+---   lua5.4 bench/run.lua [--quick] [--reps N] [--only W1,W5,...]
+---
+--- Run from the repository root after `make`.  Every script prints
+--- `RESULT <key> <value> <unit>` lines; this file takes the median per key
+--- over the repetitions.  The table goes to stdout and to bench/results.md
+--- (a --quick run writes bench/results-quick.md, and bench/results.md only
+--- when that file does not already hold a full run; --only writes nothing).
+local QUICK, REPS, ONLY = false, 5, nil
+do
+  local i = 1
+  while arg[i] do
+    local a = arg[i]
+    if a == "--quick" then QUICK = true
+    elseif a == "--reps" then i = i + 1 REPS = math.max(5, tonumber(arg[i]) or 5)
+    elseif a == "--only" then
+      i = i + 1
+      ONLY = {}
+      for w in (arg[i] or ""):gmatch("[^,]+") do ONLY[w:upper()] = true end
+    elseif a == "--help" or a == "-h" then
+      print("usage: lua5.4 bench/run.lua [--quick] [--reps N (>=5)] [--only W1,W1b,...]")
+      os.exit(0)
+    else
+      io.stderr:write("run.lua: unknown argument " .. a .. "\n")
+      os.exit(2)
+    end
+    i = i + 1
+  end
+end
+
+local function sh(cmd)
+  local f = io.popen(cmd .. " 2>&1")
+  local out = f:read("a")
+  local ok, _, code = f:close()
+  return out, ok, code
+end
+
+local function exists(p)
+  local f = io.open(p, "r")
+  if f then f:close() return true end
+  return false
+end
+
+if not exists("bench/run.lua") or not exists("lua/child_process/init.lua") then
+  io.stderr:write("run.lua: run me from the repository root (make bench)\n")
+  os.exit(2)
+end
+
+-- Lua interpreter running us (lua5.4 by default).
+local LUA = arg[-1] or "lua5.4"
+
+---------------------------------------------------------------------------
+-- Build the C peers and the clock module into build/bench/
+---------------------------------------------------------------------------
+local function build()
+  assert(exists("build/child_process/core.so"), "run `make` first: build/child_process/core.so is missing")
+  os.execute("mkdir -p build/bench")
+  local luainc = sh("pkg-config --cflags lua5.4 2>/dev/null"):gsub("%s+$", "")
+  if luainc == "" then luainc = "-I/usr/include/lua5.4" end
+  local jobs = {
+    { "build/bench/bclock.so", "cc -O2 -shared -fPIC " .. luainc .. " bench/bclock.c -o build/bench/bclock.so", "bench/bclock.c" },
+  }
+  for _, c in ipairs({ "w1_c", "w2_c", "w4_c", "w5_c" }) do
+    jobs[#jobs + 1] = { "build/bench/" .. c, ("cc -O2 -Wall -o build/bench/%s bench/%s.c"):format(c, c), "bench/" .. c .. ".c" }
+  end
+  for _, j in ipairs(jobs) do
+    local out, ok = sh(j[2])
+    if not ok then error("building " .. j[1] .. " failed:\n" .. j[2] .. "\n" .. out) end
+  end
+end
+
+---------------------------------------------------------------------------
+-- The workloads
+---------------------------------------------------------------------------
+local ENV = "env LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' "
+local function lua(script, ...) return ENV .. LUA .. " bench/" .. script .. " " .. table.concat({ ... }, " ") end
+local function node(script, ...) return "node bench/" .. script .. " " .. table.concat({ ... }, " ") end
+local function c(bin, ...) return "build/bench/" .. bin .. " " .. table.concat({ ... }, " ") end
+
+local function n(full, quick) return QUICK and quick or full end
+
+local HEAP = 1024 -- MiB of touched parent heap in W1b
+
+local OURS = "this module"
+
+-- metric: key (from RESULT lines), unit, better = "higher" | "lower",
+-- targets = { {peer = name, ratio = r} (ours vs peer, oriented, >= r),
+--             {max = v} / {min = v} (our own value), {own = "W1", key, ratio} }
+local W = {
+  {
+    id = "W1", title = "spawn-seq, stdio ignore", count = n(2000, 80) .. " spawns",
+    impls = {
+      { OURS, lua("w1_cp.lua", n(2000, 80), "ignore", 0) },
+      { "luv", lua("w1_luv.lua", n(2000, 80), "ignore", 0) },
+      { "node", node("w1_node.js", n(2000, 80), "ignore") },
+      { "C posix_spawn", c("w1_c", n(2000, 80), "posix_spawn", "ignore") },
+      { "C vfork", c("w1_c", n(2000, 80), "vfork", "ignore") },
+      { "os.execute", lua("w1_popen.lua", n(2000, 80)) },
+    },
+    metrics = {
+      { key = "rate", unit = "spawns/s", better = "higher",
+        targets = { { peer = "C posix_spawn", ratio = 0.8 }, { peer = "luv", ratio = 1.3 } } },
+    },
+  },
+  {
+    id = "W1p", title = "spawn-seq, default pipes", count = n(2000, 80) .. " spawns",
+    impls = {
+      { OURS, lua("w1_cp.lua", n(2000, 80), "pipe", 0) },
+      { "luv", lua("w1_luv.lua", n(2000, 80), "pipe", 0) },
+      { "node", node("w1_node.js", n(2000, 80), "pipe") },
+      { "C posix_spawn", c("w1_c", n(2000, 80), "posix_spawn", "pipe") },
+    },
+    metrics = {
+      { key = "rate", unit = "spawns/s", better = "higher",
+        targets = { { peer = "C posix_spawn", ratio = 0.8 }, { peer = "luv", ratio = 1.3 } } },
+    },
+  },
+  {
+    id = "W1b", title = "spawn-seq, stdio ignore, parent holding 1 GiB touched heap (fewer spawns than W1: luv forks the whole parent)", count = n(500, 60) .. " spawns",
+    impls = {
+      { OURS, lua("w1_cp.lua", n(500, 60), "ignore", HEAP) },
+      { "luv", lua("w1_luv.lua", n(500, 60), "ignore", HEAP) },
+    },
+    metrics = {
+      { key = "rate", unit = "spawns/s", better = "higher",
+        targets = { { own = "W1", key = "rate", ratio = 0.8 } } },
+    },
+  },
+  {
+    id = "W2", title = "spawn-par, 16 in flight", count = n(4000, 160) .. " spawns",
+    impls = {
+      { OURS, lua("w2_cp.lua", n(4000, 160), 16) },
+      { "luv", lua("w2_luv.lua", n(4000, 160), 16) },
+      { "node", node("w2_node.js", n(4000, 160), 16) },
+      { "C posix_spawn", c("w2_c", n(4000, 160), 16) },
+    },
+    metrics = {
+      { key = "rate", unit = "spawns/s", better = "higher", targets = { { peer = "luv", ratio = 1.3 } } },
+    },
+  },
+  {
+    id = "W3", title = "exec-echo: exec(\"echo hello\")", count = n(500, 40) .. " runs",
+    impls = {
+      { OURS, lua("w3_cp.lua", n(500, 40), "exec") },
+      { "node", node("w3_node.js", n(500, 40), "exec") },
+      { "io.popen", lua("w3_popen.lua", n(500, 40)) },
+      { "luv (sh -c)", lua("w3_luv.lua", n(500, 40), "exec") },
+    },
+    metrics = {
+      { key = "rate", unit = "runs/s", better = "higher",
+        targets = { { peer = "node", ratio = 2 }, { peer = "io.popen", ratio = 0.8 } } },
+    },
+  },
+  {
+    id = "W3f", title = "exec-echo: execFile(\"echo\", {\"hello\"})", count = n(500, 40) .. " runs",
+    impls = {
+      { OURS, lua("w3_cp.lua", n(500, 40), "execFile") },
+      { "node", node("w3_node.js", n(500, 40), "execFile") },
+      { "luv", lua("w3_luv.lua", n(500, 40), "execFile") },
+    },
+    metrics = { { key = "rate", unit = "runs/s", better = "higher", targets = {} } },
+  },
+  {
+    id = "W4", title = "pipe-throughput through cat", count = n(512, 64) .. " MiB",
+    impls = {
+      { OURS, lua("w4_cp.lua", n(512, 64)) },
+      { "luv", lua("w4_luv.lua", n(512, 64)) },
+      { "node", node("w4_node.js", n(512, 64)) },
+      { "C poll loop", c("w4_c", n(512, 64)) },
+    },
+    metrics = {
+      { key = "mibs", unit = "MiB/s", better = "higher", targets = { { peer = "C poll loop", ratio = 0.85 } } },
+      { key = "hwm", unit = "MiB peak RSS", better = "lower", targets = { { max = 8 } } },
+    },
+  },
+  {
+    id = "W5", title = "ipc-rtt {\"i\":n,\"text\":\"hello\"}", count = n(20000, 2000) .. " round trips",
+    impls = {
+      { OURS, lua("ipc_cp.lua", "w5", n(20000, 2000)) },
+      { "node json", node("ipc_node.js", "w5", n(20000, 2000), "json") },
+      { "node advanced", node("ipc_node.js", "w5", n(20000, 2000), "advanced") },
+      { "luv+cjson", lua("ipc_luvparent.lua", "w5", n(20000, 2000)) },
+      { "C socketpair", c("w5_c", n(20000, 2000)) },
+    },
+    metrics = {
+      { key = "rtt", unit = "µs/rt", better = "lower",
+        targets = { { peer = "node json", ratio = 1 / 0.7, text = "≤ 0.7× node json" },
+                    { peer = "C socketpair", ratio = 1 / 1.2, text = "≤ 1.2× C" } } },
+    },
+  },
+  {
+    id = "W6", title = "ipc-throughput", count = n(200000, 20000) .. " msgs each way",
+    impls = {
+      { OURS, lua("ipc_cp.lua", "w6", n(200000, 20000)) },
+      { "node json", node("ipc_node.js", "w6", n(200000, 20000), "json") },
+      { "node advanced", node("ipc_node.js", "w6", n(200000, 20000), "advanced") },
+      { "luv+cjson", lua("ipc_luvparent.lua", "w6", n(200000, 20000)) },
+    },
+    metrics = {
+      { key = "p2c", label = "parent→child", unit = "msg/s", better = "higher", targets = { { peer = "node json", ratio = 3 } } },
+      { key = "c2p", label = "child→parent", unit = "msg/s", better = "higher", targets = { { peer = "node json", ratio = 3 } } },
+    },
+  },
+  {
+    id = "W7", title = "fork-startup: fork() → first message", count = n(50, 8) .. " forks",
+    impls = {
+      { OURS, lua("ipc_cp.lua", "w7", n(50, 8)) },
+      { "node json", node("ipc_node.js", "w7", n(50, 8), "json") },
+      { "node advanced", node("ipc_node.js", "w7", n(50, 8), "advanced") },
+      { "luv+cjson", lua("ipc_luvparent.lua", "w7", n(50, 8)) },
+    },
+    metrics = {
+      { key = "ms", unit = "ms", better = "lower", targets = { { peer = "node json", ratio = 1 / 0.06, text = "≤ 0.06× node json" } } },
+      { key = "rss", label = "child RSS", unit = "MiB", better = "lower", targets = { { max = 3 } } },
+    },
+  },
+  {
+    id = "W8", title = "json-codec, bench/data/message.json (1078 B)", count = n(200000, 20000) .. " ops each",
+    impls = {
+      { OURS, lua("w8_cp.lua", n(200000, 20000)) },
+      { "lua-cjson", lua("w8_cjson.lua", n(200000, 20000)) },
+      { "node JSON", node("w8_node.js", n(200000, 20000)) },
+    },
+    metrics = {
+      { key = "enc_mbs", label = "encode", unit = "MB/s", better = "higher", targets = { { peer = "lua-cjson", ratio = 1.5 } } },
+      { key = "dec_mbs", label = "decode", unit = "MB/s", better = "higher", targets = { { peer = "lua-cjson", ratio = 1.5 } } },
+      { key = "enc_ops", label = "encode", unit = "ops/s", better = "higher", targets = {} },
+      { key = "dec_ops", label = "decode", unit = "ops/s", better = "higher", targets = {} },
+      { key = "exact", label = "numbers round-trip exactly (1 = yes)", unit = "bool", better = "higher", targets = { { min = 1 } } },
+    },
+  },
+  {
+    id = "W9", title = "memory: RSS after 100 vs after N sequential spawns (default pipes)", count = n(10000, 400) .. " spawns",
+    impls = {
+      { OURS, lua("w9_cp.lua", "seq", n(10000, 400)) },
+      { "luv", lua("w9_luv.lua", "seq", n(10000, 400)) },
+    },
+    metrics = {
+      { key = "growth", label = "RSS(N) − RSS(100)", unit = "MiB", better = "lower", targets = { { max = 2 } } },
+      { key = "rssN", label = "RSS after N", unit = "MiB", better = "lower", targets = {} },
+    },
+  },
+  {
+    id = "W9l", title = "memory: 100 live `cat` children with piped stdio", count = "100 children",
+    impls = {
+      { OURS, lua("w9_cp.lua", "live", 100) },
+      { "luv", lua("w9_luv.lua", "live", 100) },
+      { "node", node("w9_node.js", "live", 100) },
+    },
+    metrics = {
+      { key = "live", label = "parent RSS", unit = "MiB", better = "lower", targets = { { max = 16 } } },
+    },
+  },
+}
+
+---------------------------------------------------------------------------
+-- Running
+---------------------------------------------------------------------------
+local function median(t)
+  if #t == 0 then return nil end
+  local s = table.move(t, 1, #t, 1, {})
+  table.sort(s)
+  local m = #s // 2
+  if #s % 2 == 1 then return s[m + 1] end
+  return (s[m] + s[m + 1]) / 2
+end
+
+local clock = (function()
+  package.cpath = "build/bench/?.so;" .. package.cpath
+  local ok, m = pcall(require, "bclock")
+  return ok and m.now or os.time
+end)
+
+local failures = {}
+
+local function run_one(cmd)
+  local out = sh("timeout 600 " .. cmd)
+  local res = {}
+  for key, val in out:gmatch("RESULT%s+(%S+)%s+(%S+)") do res[key] = tonumber(val) end
+  if next(res) == nil then return nil, out end
+  return res
+end
+
+local function run_workload(w)
+  local samples = {} -- samples[impl][key] = {values}
+  for _, im in ipairs(w.impls) do samples[im[1]] = {} end
+  local k = #w.impls
+  for rep = 1, REPS do
+    for j = 0, k - 1 do
+      local im = w.impls[(rep - 1 + j) % k + 1]
+      local res, out = run_one(im[2])
+      if not res then
+        failures[#failures + 1] = ("%s %s (rep %d): no RESULT; command: %s\n%s"):format(
+          w.id, im[1], rep, im[2], (out or ""):sub(-400))
+        io.stderr:write(("  ! %s / %s failed (rep %d)\n"):format(w.id, im[1], rep))
+      else
+        for key, v in pairs(res) do
+          local s = samples[im[1]]
+          s[key] = s[key] or {}
+          table.insert(s[key], v)
+        end
+      end
+    end
+  end
+  local med = {}
+  for name, s in pairs(samples) do
+    med[name] = {}
+    for key, vals in pairs(s) do
+      table.sort(vals)
+      med[name][key] = { median = median(vals), min = vals[1], max = vals[#vals], n = #vals }
+    end
+  end
+  return med
+end
+
+---------------------------------------------------------------------------
+-- The table
+---------------------------------------------------------------------------
+local function fmt(v)
+  if v == nil then return "—" end
+  local a = math.abs(v)
+  if a == 0 then return "0" end
+  if a >= 1000 then return string.format("%.0f", v) end
+  if a >= 100 then return string.format("%.1f", v) end
+  if a >= 10 then return string.format("%.2f", v) end
+  return string.format("%.3f", v)
+end
+
+local function ratio_of(metric, ours, peer)
+  if not ours or not peer or ours == 0 or peer == 0 then return nil end
+  if metric.better == "higher" then return ours / peer end
+  return peer / ours
+end
+
+local results = {} -- results[wid] = med
+local rows = {}
+local summary = {} -- {text, met}
+
+local function row(cols) rows[#rows + 1] = "| " .. table.concat(cols, " | ") .. " |" end
+
+local function target_text(t, metric)
+  if t.text then return t.text end
+  if t.peer then return ("≥ %s× %s"):format(fmt(t.ratio), t.peer) end
+  if t.max then return ("≤ %s %s"):format(fmt(t.max), metric.unit) end
+  if t.min then return ("≥ %s %s"):format(fmt(t.min), metric.unit) end
+  if t.own then return ("≥ %s× own %s"):format(fmt(t.ratio), t.own) end
+  return "?"
+end
+
+local function tabulate(w, med)
+  for _, m in ipairs(w.metrics) do
+    local ours = med[OURS] and med[OURS][m.key]
+    local oursv = ours and ours.median
+    local label = w.id .. " " .. w.title .. (m.label and (" — " .. m.label) or "") .. " (" .. w.count .. ")"
+    for _, im in ipairs(w.impls) do
+      local name = im[1]
+      local s = med[name] and med[name][m.key]
+      if s or name == OURS then
+        local rcol, tcol, met = "—", "", ""
+        local tlist = {}
+        if name == OURS then
+          for _, t in ipairs(m.targets) do
+            if t.max or t.min then
+              local ok = oursv and ((t.max and oursv <= t.max) or (t.min and oursv >= t.min)) or false
+              tlist[#tlist + 1] = { target_text(t, m), ok }
+            elseif t.own then
+              local own = results[t.own] and results[t.own][OURS] and results[t.own][OURS][t.key]
+              local r = own and oursv and oursv / own.median
+              rcol = r and ("own " .. t.own .. ": " .. fmt(r)) or "—"
+              tlist[#tlist + 1] = { target_text(t, m) .. (r and (" (" .. fmt(r) .. ")") or ""), r ~= nil and r >= t.ratio }
+            end
+          end
+        else
+          local r = ratio_of(m, oursv, s.median)
+          rcol = r and fmt(r) or "—"
+          for _, t in ipairs(m.targets) do
+            if t.peer == name then
+              tlist[#tlist + 1] = { target_text(t, m), r ~= nil and r >= t.ratio }
+            end
+          end
+          if m.targets[1] and m.targets[1].own and s then
+            local own = results[m.targets[1].own] and results[m.targets[1].own][name]
+              and results[m.targets[1].own][name][m.targets[1].key]
+            if own then rcol = rcol .. "; own " .. m.targets[1].own .. ": " .. fmt(s.median / own.median) end
+          end
+        end
+        local ts, ms = {}, {}
+        for _, t in ipairs(tlist) do
+          ts[#ts + 1] = t[1]
+          ms[#ms + 1] = t[2] and "yes" or "**no**"
+          summary[#summary + 1] = { w.id .. (m.label and (" " .. m.label) or "") .. ": " .. t[1], t[2],
+            name == OURS and fmt(oursv) or rcol }
+        end
+        tcol, met = table.concat(ts, "; "), table.concat(ms, "; ")
+        local range = s and (s.n > 1 and (fmt(s.min) .. "–" .. fmt(s.max)) or "") or ""
+        row({ label, name == OURS and ("**" .. name .. "**") or name, s and fmt(s.median) or "failed",
+          range, m.unit, rcol, tcol, met })
+        label = ""
+      end
+    end
+  end
+end
+
+---------------------------------------------------------------------------
+-- Main
+---------------------------------------------------------------------------
+build()
+local now = clock()
+local t_start = now()
+local cpu = sh("lscpu | grep 'Model name'"):gsub("^%s*Model name:%s*", ""):gsub("%s+$", "")
+local nproc = sh("nproc"):gsub("%s+$", "")
+local date = os.date("!%Y-%m-%d %H:%M UTC")
+local versions = {
+  node = sh("node --version"):gsub("%s+$", ""),
+  lua = sh(LUA .. " -v"):gsub("%s+$", ""),
+  luv = sh(LUA .. " -e 'print(require(\"luv\").version_string())'"):gsub("%s+$", ""),
+}
+
+io.stderr:write(("bench: %s mode, %d repetitions per implementation, alternating\n"):format(
+  QUICK and "quick" or "full", REPS))
+local timing = {}
+for _, w in ipairs(W) do
+  if not ONLY or ONLY[w.id:upper()] then
+    local t0 = now()
+    io.stderr:write(("  %-4s %s (%s) ... "):format(w.id, w.title, w.count))
+    io.stderr:flush()
+    local med = run_workload(w)
+    results[w.id] = med
+    local dt = now() - t0
+    timing[#timing + 1] = ("%s %.0fs"):format(w.id, dt)
+    io.stderr:write(("%.1f s\n"):format(dt))
+  end
+end
+for _, w in ipairs(W) do
+  if results[w.id] then tabulate(w, results[w.id]) end
+end
+local total = now() - t_start
+
+local out = {}
+local function p(s) out[#out + 1] = s or "" end
+p("# Benchmark results")
+p()
+p("Generated by `make bench" .. (QUICK and " QUICK=1" or "") .. "` (bench/run.lua); do not edit by hand.")
+p()
+p(("- date: %s"):format(date))
+p(("- CPU: %s; nproc: %s"):format(cpu, nproc))
+p(("- mode: %s; %d repetitions per implementation, alternated; median (and min–max) of the repetitions"):format(
+  QUICK and "quick (counts scaled down)" or "full (BENCH.md counts)", REPS))
+p(("- %s, node %s, luv %s; total %.0f s (%s)"):format(versions.lua, versions.node, versions.luv, total,
+  table.concat(timing, ", ")))
+p()
+p("**ratio** = how many times better this module is than that peer on that figure " ..
+  "(ours ÷ peer for rates, peer ÷ ours for times and memory): > 1 means this module is better. " ..
+  "Targets are the ones of issue 5; a ratio target sits on the peer's row, an absolute one on this module's row.")
+p()
+p("| workload | implementation | median | range | unit | ratio (>1: ours better) | target | met? |")
+p("|---|---|---|---|---|---|---|---|")
+for _, r in ipairs(rows) do p(r) end
+p()
+local nmet, nall = 0, 0
+local missed = {}
+for _, s in ipairs(summary) do
+  nall = nall + 1
+  if s[2] then nmet = nmet + 1 else missed[#missed + 1] = s end
+end
+p(("Targets met: %d of %d."):format(nmet, nall))
+if #missed > 0 then
+  p()
+  p("Missed:")
+  for _, s in ipairs(missed) do p(("- %s — measured %s"):format(s[1], s[3])) end
+end
+if #failures > 0 then
+  p()
+  p("Failed runs:")
+  for _, f in ipairs(failures) do p("```\n" .. f .. "\n```") end
+end
+local text = table.concat(out, "\n") .. "\n"
+io.stdout:write(text)
+
+if not ONLY then
+  local function write(path)
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    io.stderr:write("bench: wrote " .. path .. "\n")
+  end
+  if QUICK then
+    write("bench/results-quick.md")
+    local f = io.open("bench/results.md", "r")
+    local old = f and f:read("a") or ""
+    if f then f:close() end
+    if not old:find("mode: full", 1, true) then write("bench/results.md") end
+  else
+    write("bench/results.md")
+  end
+end

@@ -1,0 +1,28 @@
+-- W1 / W1b (this module): spawn /bin/true N times one after another,
+-- waiting for `close` each time.  args: N stdio(ignore|pipe) heapMiB
+local B = require("bench.common")
+local cp = require("child_process")
+local N, mode, heap = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0)
+if heap > 0 then B.grow_heap(heap) end
+local opts = mode == "ignore" and { stdio = "ignore" } or {}
+
+local function batch(n)
+  local done = 0
+  local function one()
+    local c = cp.spawn("/bin/true", {}, opts)
+    c:on("close", function()
+      done = done + 1
+      if done < n then one() end
+    end)
+  end
+  one()
+  cp.run()
+  assert(done == n)
+end
+
+batch(math.min(20, N // 10)) -- warm-up
+local t0 = B.now()
+batch(N)
+local dt = B.now() - t0
+B.result("rate", N / dt, "spawns/s")
+B.result("hwm", B.hwm() / 1024, "MiB")
