@@ -6,7 +6,7 @@
 #   fuzz/run.sh json_roundtrip 300        # the fuzz_ prefix is optional
 #   fuzz/run.sh all 60                    # every target, 60 s each
 #
-# TARGET is fuzz/TARGET.c; it is linked with src/json.c and src/buf.c plus
+# TARGET is fuzz/TARGET.c; it is linked with src/json.c, src/buf.c, src/frame.c plus
 # $EXTRA_SRCS (e.g. an IPC framing target: EXTRA_SRCS="src/ipc.c ..." — or
 # add a case below), with clang -fsanitize=fuzzer,address,undefined and
 # -llua5.4.  Needs clang and libclang-rt-14-dev (the fuzzer runtime).
@@ -48,7 +48,7 @@ mkdir -p build/fuzz/artifacts "build/fuzz/corpus-$target"
 $CC -std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -Wall -Wextra -Werror $LUA_INC $UV_INC \
-  "fuzz/$target.c" src/json.c src/buf.c ${EXTRA_SRCS:-} \
+  "fuzz/$target.c" src/json.c src/buf.c src/frame.c ${EXTRA_SRCS:-} \
   -o "build/fuzz/$target" $LUA_LIB -lm
 
 dict=

@@ -24,7 +24,7 @@ build = {
   modules = {
     ["child_process.core"] = {
       sources = {
-        "src/buf.c", "src/ctx.c", "src/handle.c", "src/ipc.c", "src/json.c",
+        "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
         "src/module.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
       defines = { "_GNU_SOURCE" },

@@ -11,7 +11,8 @@
  *              callback helper, SIGCHLD reaping, registry refs
  *   process.c  spawning (posix_spawn, fork fallback), the process handle
  *   stream.c   pipe handles: reading, writing with a queue, shutdown
- *   ipc.c      the IPC channel: newline framing, JSON on the wire
+ *   ipc.c      the IPC channel: JSON messages over a socketpair
+ *   frame.c    newline framing of the IPC stream (no libuv, fuzzable)
  *   json.c     the JSON codec (cp.json)
  *   buf.c      the growable byte buffer
  *   handle.c   the life of a libuv handle owned by a Lua userdata
@@ -44,6 +45,27 @@ int cp_buf_append(cp_buf *b, const void *p, size_t n);
 /* Drop the first n bytes (memmove the rest down). */
 void cp_buf_consume(cp_buf *b, size_t n);
 void cp_buf_free(cp_buf *b);
+
+/* ---- frame.c: newline framing of the IPC stream ----------------------- */
+
+typedef struct cp_framer {
+  cp_buf buf;   /* received bytes; buf[start..) not yet returned as lines */
+  size_t start; /* first byte of the next line */
+  size_t pos;   /* buf[start..pos) holds no '\n' */
+  size_t max;   /* longest line accepted */
+} cp_framer;
+
+/* Room for at least `want` more bytes at the end of the buffer (NULL and
+ * *len = 0 when out of memory); then commit the n bytes actually read. */
+char *cp_frame_space(cp_framer *f, size_t want, size_t *len);
+void cp_frame_commit(cp_framer *f, size_t n);
+/* Next complete line (without its '\n'): 1 and line/len, valid until the
+ * next call; 0 when none is left (the rest is kept for the next read); -1
+ * when a line is longer than f->max (the buffer is dropped). */
+int cp_frame_next(cp_framer *f, const char **line, size_t *len);
+/* Bytes of an incomplete line held. */
+size_t cp_frame_pending(const cp_framer *f);
+void cp_frame_free(cp_framer *f);
 
 /* ---- json.c: the codec ------------------------------------------------ */
 

@@ -2,12 +2,10 @@
  * ipc.c — the IPC channel: one JSON text per line over a Unix socketpair,
  * the wire format of Node.js's `json` serialization.
  *
- * Reading: bytes land straight in the channel's read buffer (no copy), are
- * scanned for '\n' from where the last scan stopped (so a message arriving
- * in many chunks costs time linear in its size), and each complete line is
- * decoded in place into a Lua value.  Consumed bytes are dropped once per
- * read, not once per message.  A pending line longer than max_message_size
- * is EMSGSIZE and closes the channel, so the buffer never grows past it.
+ * Reading: bytes land straight in the framer's buffer (frame.c: no copy,
+ * linear-time scanning for '\n'), and each complete line is decoded in
+ * place into a Lua value.  A line longer than max_message_size is EMSGSIZE
+ * and closes the channel, so the buffer never grows past it.
  *
  * Writing: messages are encoded straight into an outgoing buffer; while a
  * write is in flight new messages accumulate and go out together in the
@@ -37,9 +35,7 @@
 
 typedef struct cp_chan {
   cp_handle h;
-  cp_buf rbuf;        /* received bytes not yet consumed */
-  size_t scanned;     /* rbuf[0..scanned) holds no '\n' after the last line */
-  size_t max_msg;
+  cp_framer in;       /* received bytes, cut into lines */
   cp_buf wbuf;        /* encoded messages waiting for the next write */
   cp_buf inflight;    /* the bytes of the write in progress */
   cp_buf wcbs, icbs;  /* registry refs (ints) of send callbacks */
@@ -72,7 +68,7 @@ static void cp_chan_free(cp_handle *h) {
   /* Messages never written: their callbacks learn the channel closed. */
   cp_chan_run_cbs(h->ctx, &c->icbs, "ERR_IPC_CHANNEL_CLOSED");
   cp_chan_run_cbs(h->ctx, &c->wcbs, "ERR_IPC_CHANNEL_CLOSED");
-  cp_buf_free(&c->rbuf);
+  cp_frame_free(&c->in);
   cp_buf_free(&c->wbuf);
   cp_buf_free(&c->inflight);
 }
@@ -128,7 +124,7 @@ static void cp_chan_write_cb(uv_write_t *req, int status) {
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   cp_chan *c = (cp_chan *)cp_handle_new(L, ctx, sizeof(cp_chan), CP_CHAN);
   c->h.on_free = cp_chan_free;
-  c->max_msg = CP_CHAN_MAX_DEFAULT;
+  c->in.max = CP_CHAN_MAX_DEFAULT;
   c->wreq.data = c;
   uv_pipe_init(&ctx->loop, &c->h.u.pipe, 0);
   uv_pipe_open(&c->h.u.pipe, fd);
@@ -137,13 +133,7 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
 static void cp_chan_alloc_cb(uv_handle_t *uh, size_t suggested, uv_buf_t *buf) {
   cp_chan *c = (cp_chan *)uh->data;
   (void)suggested;
-  if (cp_buf_reserve(&c->rbuf, CP_CHAN_READ) != 0) {
-    buf->base = NULL;
-    buf->len = 0;
-    return;
-  }
-  buf->base = c->rbuf.data + c->rbuf.len;
-  buf->len = c->rbuf.cap - c->rbuf.len;
+  buf->base = cp_frame_space(&c->in, CP_CHAN_READ, &buf->len);
 }
 
 static void cp_chan_error(cp_chan *c, const char *code, const char *msg) {
@@ -190,42 +180,24 @@ static void cp_chan_end(cp_chan *c, int err) {
 
 static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   cp_chan *c = (cp_chan *)s->data;
-  size_t start = 0, pos;
-  int oversize = 0;
-  char *nl;
+  const char *line;
+  size_t len;
+  int r;
   (void)buf;
   if (nread == 0 || c->h.ctx->closing || c->h.ctx->L == NULL) return;
   if (nread < 0) {
-    if (nread == UV_EOF && c->rbuf.len > 0)
+    if (nread == UV_EOF && cp_frame_pending(&c->in) > 0)
       cp_chan_error(c, "ERR_IPC_BAD_MESSAGE", "channel closed in the middle of a message");
     if (!c->h.closing) cp_chan_end(c, (int)nread);
     return;
   }
-  c->rbuf.len += (size_t)nread;
-  pos = c->scanned;
-  while (!c->h.closing &&
-         (nl = memchr(c->rbuf.data + pos, '\n', c->rbuf.len - pos)) != NULL) {
-    size_t end = (size_t)(nl - c->rbuf.data);
-    if (end - start > c->max_msg) { /* a whole line, too long */
-      oversize = 1;
-      break;
-    }
-    cp_chan_deliver(c, c->rbuf.data + start, end - start);
-    start = pos = end + 1;
-  }
-  if (c->h.closing) return;
-  if (!oversize) pos = c->rbuf.len; /* no '\n' in rbuf[pos..len) */
-  if (oversize || pos - start > c->max_msg) {
-    cp_chan_error(c, "EMSGSIZE", "IPC message longer than maxMessageSize");
-    c->rbuf.len = 0;
-    c->scanned = 0;
-    if (!c->h.closing) cp_chan_end(c, UV_EMSGSIZE);
-    return;
-  }
-  cp_buf_consume(&c->rbuf, start);
-  c->scanned = pos - start;
-  /* Give back the memory of a big message once it is consumed. */
-  if (c->rbuf.len == 0 && c->rbuf.cap > CP_CHAN_KEEP) cp_buf_free(&c->rbuf);
+  cp_frame_commit(&c->in, (size_t)nread);
+  /* Decode each line in place; a handler may close the channel. */
+  while (!c->h.closing && (r = cp_frame_next(&c->in, &line, &len)) == 1)
+    cp_chan_deliver(c, line, len);
+  if (c->h.closing || r == 0) return;
+  cp_chan_error(c, "EMSGSIZE", "IPC message longer than maxMessageSize");
+  if (!c->h.closing) cp_chan_end(c, UV_EMSGSIZE);
 }
 
 static int cp_chan_start(lua_State *L) {
@@ -318,7 +290,7 @@ static int cp_chan_flush_sync(lua_State *L) {
 static int cp_chan_set_max(lua_State *L) {
   cp_chan *c = cp_chan_check(L);
   lua_Integer n = luaL_checkinteger(L, 2);
-  c->max_msg = n > 0 ? (size_t)n : CP_CHAN_MAX_DEFAULT;
+  c->in.max = n > 0 ? (size_t)n : CP_CHAN_MAX_DEFAULT;
   return 0;
 }
 
