@@ -10,6 +10,7 @@
 --- over the repetitions.  The table goes to stdout and to bench/results.md
 --- (a --quick run writes bench/results-quick.md, and bench/results.md only
 --- when that file does not already hold a full run; --only writes nothing).
+-- luacheck: max line length 180
 local QUICK, REPS, ONLY = false, 5, nil
 do
   local i = 1
@@ -131,24 +132,24 @@ local W = {
     },
   },
   {
-    id = "W2", title = "spawn-par, 16 in flight", count = n(4000, 160) .. " spawns",
+    id = "W2", title = "spawn-par, 16 in flight", count = n(4000, 100) .. " spawns",
     impls = {
-      { OURS, lua("w2_cp.lua", n(4000, 160), 16) },
-      { "luv", lua("w2_luv.lua", n(4000, 160), 16) },
-      { "node", node("w2_node.js", n(4000, 160), 16) },
-      { "C posix_spawn", c("w2_c", n(4000, 160), 16) },
+      { OURS, lua("w2_cp.lua", n(4000, 100), 16) },
+      { "luv", lua("w2_luv.lua", n(4000, 100), 16) },
+      { "node", node("w2_node.js", n(4000, 100), 16) },
+      { "C posix_spawn", c("w2_c", n(4000, 100), 16) },
     },
     metrics = {
       { key = "rate", unit = "spawns/s", better = "higher", targets = { { peer = "luv", ratio = 1.3 } } },
     },
   },
   {
-    id = "W3", title = "exec-echo: exec(\"echo hello\")", count = n(500, 40) .. " runs",
+    id = "W3", title = "exec-echo: exec(\"echo hello\")", count = n(500, 30) .. " runs",
     impls = {
-      { OURS, lua("w3_cp.lua", n(500, 40), "exec") },
-      { "node", node("w3_node.js", n(500, 40), "exec") },
-      { "io.popen", lua("w3_popen.lua", n(500, 40)) },
-      { "luv (sh -c)", lua("w3_luv.lua", n(500, 40), "exec") },
+      { OURS, lua("w3_cp.lua", n(500, 30), "exec") },
+      { "node", node("w3_node.js", n(500, 30), "exec") },
+      { "io.popen", lua("w3_popen.lua", n(500, 30)) },
+      { "luv (sh -c)", lua("w3_luv.lua", n(500, 30), "exec") },
     },
     metrics = {
       { key = "rate", unit = "runs/s", better = "higher",
@@ -156,11 +157,11 @@ local W = {
     },
   },
   {
-    id = "W3f", title = "exec-echo: execFile(\"echo\", {\"hello\"})", count = n(500, 40) .. " runs",
+    id = "W3f", title = "exec-echo: execFile(\"echo\", {\"hello\"})", count = n(500, 30) .. " runs",
     impls = {
-      { OURS, lua("w3_cp.lua", n(500, 40), "execFile") },
-      { "node", node("w3_node.js", n(500, 40), "execFile") },
-      { "luv", lua("w3_luv.lua", n(500, 40), "execFile") },
+      { OURS, lua("w3_cp.lua", n(500, 30), "execFile") },
+      { "node", node("w3_node.js", n(500, 30), "execFile") },
+      { "luv", lua("w3_luv.lua", n(500, 30), "execFile") },
     },
     metrics = { { key = "rate", unit = "runs/s", better = "higher", targets = {} } },
   },
@@ -193,12 +194,12 @@ local W = {
     },
   },
   {
-    id = "W6", title = "ipc-throughput", count = n(200000, 20000) .. " msgs each way",
+    id = "W6", title = "ipc-throughput", count = n(200000, 10000) .. " msgs each way",
     impls = {
-      { OURS, lua("ipc_cp.lua", "w6", n(200000, 20000)) },
-      { "node json", node("ipc_node.js", "w6", n(200000, 20000), "json") },
-      { "node advanced", node("ipc_node.js", "w6", n(200000, 20000), "advanced") },
-      { "luv+cjson", lua("ipc_luvparent.lua", "w6", n(200000, 20000)) },
+      { OURS, lua("ipc_cp.lua", "w6", n(200000, 10000)) },
+      { "node json", node("ipc_node.js", "w6", n(200000, 10000), "json") },
+      { "node advanced", node("ipc_node.js", "w6", n(200000, 10000), "advanced") },
+      { "luv+cjson", lua("ipc_luvparent.lua", "w6", n(200000, 10000)) },
     },
     metrics = {
       { key = "p2c", label = "parent→child", unit = "msg/s", better = "higher", targets = { { peer = "node json", ratio = 3 } } },
@@ -206,12 +207,12 @@ local W = {
     },
   },
   {
-    id = "W7", title = "fork-startup: fork() → first message", count = n(50, 8) .. " forks",
+    id = "W7", title = "fork-startup: fork() → first message", count = n(50, 5) .. " forks",
     impls = {
-      { OURS, lua("ipc_cp.lua", "w7", n(50, 8)) },
-      { "node json", node("ipc_node.js", "w7", n(50, 8), "json") },
-      { "node advanced", node("ipc_node.js", "w7", n(50, 8), "advanced") },
-      { "luv+cjson", lua("ipc_luvparent.lua", "w7", n(50, 8)) },
+      { OURS, lua("ipc_cp.lua", "w7", n(50, 5)) },
+      { "node json", node("ipc_node.js", "w7", n(50, 5), "json") },
+      { "node advanced", node("ipc_node.js", "w7", n(50, 5), "advanced") },
+      { "luv+cjson", lua("ipc_luvparent.lua", "w7", n(50, 5)) },
     },
     metrics = {
       { key = "ms", unit = "ms", better = "lower", targets = { { peer = "node json", ratio = 1 / 0.06, text = "≤ 0.06× node json" } } },
@@ -219,11 +220,11 @@ local W = {
     },
   },
   {
-    id = "W8", title = "json-codec, bench/data/message.json (1078 B)", count = n(200000, 20000) .. " ops each",
+    id = "W8", title = "json-codec, bench/data/message.json (1078 B)", count = n(200000, 10000) .. " ops each",
     impls = {
-      { OURS, lua("w8_cp.lua", n(200000, 20000)) },
-      { "lua-cjson", lua("w8_cjson.lua", n(200000, 20000)) },
-      { "node JSON", node("w8_node.js", n(200000, 20000)) },
+      { OURS, lua("w8_cp.lua", n(200000, 10000)) },
+      { "lua-cjson", lua("w8_cjson.lua", n(200000, 10000)) },
+      { "node JSON", node("w8_node.js", n(200000, 10000)) },
     },
     metrics = {
       { key = "enc_mbs", label = "encode", unit = "MB/s", better = "higher", targets = { { peer = "lua-cjson", ratio = 1.5 } } },
@@ -234,10 +235,10 @@ local W = {
     },
   },
   {
-    id = "W9", title = "memory: RSS after 100 vs after N sequential spawns (default pipes)", count = n(10000, 400) .. " spawns",
+    id = "W9", title = "memory: RSS after 100 vs after N sequential spawns (default pipes)", count = n(10000, 300) .. " spawns",
     impls = {
-      { OURS, lua("w9_cp.lua", "seq", n(10000, 400)) },
-      { "luv", lua("w9_luv.lua", "seq", n(10000, 400)) },
+      { OURS, lua("w9_cp.lua", "seq", n(10000, 300)) },
+      { "luv", lua("w9_luv.lua", "seq", n(10000, 300)) },
     },
     metrics = {
       { key = "growth", label = "RSS(N) − RSS(100)", unit = "MiB", better = "lower", targets = { { max = 2 } } },
@@ -360,7 +361,7 @@ local function tabulate(w, med)
       local name = im[1]
       local s = med[name] and med[name][m.key]
       if s or name == OURS then
-        local rcol, tcol, met = "—", "", ""
+        local rcol = "—"
         local tlist = {}
         if name == OURS then
           for _, t in ipairs(m.targets) do
@@ -395,7 +396,7 @@ local function tabulate(w, med)
           summary[#summary + 1] = { w.id .. (m.label and (" " .. m.label) or "") .. ": " .. t[1], t[2],
             name == OURS and fmt(oursv) or rcol }
         end
-        tcol, met = table.concat(ts, "; "), table.concat(ms, "; ")
+        local tcol, met = table.concat(ts, "; "), table.concat(ms, "; ")
         local range = s and (s.n > 1 and (fmt(s.min) .. "–" .. fmt(s.max)) or "") or ""
         row({ label, name == OURS and ("**" .. name .. "**") or name, s and fmt(s.median) or "failed",
           range, m.unit, rcol, tcol, met })

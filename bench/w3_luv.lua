@@ -25,10 +25,10 @@ local function batch(n)
       pin:close()
       settle()
     end)
-    pout:read_start(function(err, chunk)
+    pout:read_start(function(_, chunk)
       if chunk then out[#out + 1] = chunk else pout:close() settle() end
     end)
-    perr:read_start(function(err, chunk)
+    perr:read_start(function(_, chunk)
       if not chunk then perr:close() settle() end
     end)
   end

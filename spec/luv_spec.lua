@@ -6,6 +6,9 @@ local cp = H.cp
 local has_luv, uv = pcall(require, "luv")
 
 describe("under luv", function()
+  -- luv's loop may have been idle since another spec file ran it: its
+  -- cached time is stale, and a timer started now would fire at once.
+  before_each(function() if has_luv then uv.update_time() end end)
   after_each(function() H.assert_clean() end)
 
   -- Hook our loop into luv's: a poll handle on backend_fd() runs our loop
@@ -20,7 +23,10 @@ describe("under luv", function()
       timer:stop()
       if ms >= 0 then timer:start(ms, 0, tick) end
     end)
-    return function()
+    local done = false
+    return function() -- idempotent: a guard timer may call it too
+      if done then return end
+      done = true
       for _, h in ipairs({ poll, timer, prepare }) do
         h:stop()
         h:close()

@@ -263,7 +263,12 @@ describe("spawn options", function()
   end)
 
   describe("uid/gid (needs root)", function()
-    local is_root = select(1, io.popen("id -u"):read("l")) == "0"
+    local is_root
+    do
+      local p = io.popen("id -u")
+      is_root = p:read("l") == "0"
+      p:close()
+    end
 
     it("uid and gid set the child's identity", function()
       if not is_root then pending("not root") return end

@@ -31,7 +31,7 @@ end
 
 local function snapshot()
   settle()
-  return { fds = H.fd_count(), zombies = H.zombies(), rss = rss_kib() }
+  return { fds = H.fd_count(), zombies = H.zombies(), rss = rss_kib(), heap = collectgarbage("count") }
 end
 
 -- One loop that fails after `ms`, instead of a timer per child.
@@ -107,8 +107,8 @@ describe("spawn soak", function()
     local ok, err = pcall(function()
       sequential(WARMUP, w)
       local base = snapshot()
-      report("spawn: baseline after %d warm-up spawns: %d fds, %d zombies, RSS %d KiB",
-        WARMUP, base.fds, base.zombies, base.rss)
+      report("spawn: baseline after %d warm-up spawns: %d fds, %d zombies, RSS %d KiB, Lua heap %.0f KiB",
+        WARMUP, base.fds, base.zombies, base.rss, base.heap)
 
       local t0 = core.now()
       local step = math.max(1, SEQ // 4)
@@ -118,8 +118,8 @@ describe("spawn soak", function()
         sequential(k, w)
         done = done + k
         local s = snapshot()
-        report("spawn: %6d sequential: %d fds, %d zombies, RSS %d KiB (%.0f spawns/s)",
-          done, s.fds, s.zombies, s.rss, done / ((core.now() - t0) / 1000))
+        report("spawn: %6d sequential: %d fds, %d zombies, RSS %d KiB, Lua heap %.0f KiB (%.0f spawns/s)",
+          done, s.fds, s.zombies, s.rss, s.heap, done / ((core.now() - t0) / 1000))
       end
       local seq_s = (core.now() - t0) / 1000
       local after_seq = snapshot()
