@@ -11,24 +11,31 @@
 ---   options.lua        argument validation
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
 local core = require("child_process.core")
-local child_process = require("child_process.child_process")
-local exec = require("child_process.exec")
-local sync = require("child_process.sync")
-local fork = require("child_process.fork")
 
-local M = {
-  spawn = child_process.spawn,
-  exec = exec.exec,
-  execFile = exec.execFile,
-  fork = fork.fork,
-  spawnSync = sync.spawnSync,
-  execSync = sync.execSync,
-  execFileSync = sync.execFileSync,
-  async = child_process.async,
-  json = core.json,
-  ChildProcess = child_process.ChildProcess,
-  bootstrap_path = fork.bootstrap_path,
+-- The submodules load on first use: a forked child that only talks to its
+-- parent never pays for exec, sync or fork (fork-to-first-message time).
+local LAZY = {
+  spawn = { "child_process.child_process", "spawn" },
+  async = { "child_process.child_process", "async" },
+  ChildProcess = { "child_process.child_process", "ChildProcess" },
+  exec = { "child_process.exec", "exec" },
+  execFile = { "child_process.exec", "execFile" },
+  spawnSync = { "child_process.sync", "spawnSync" },
+  execSync = { "child_process.sync", "execSync" },
+  execFileSync = { "child_process.sync", "execFileSync" },
+  fork = { "child_process.fork", "fork" },
+  bootstrap_path = { "child_process.fork", "bootstrap_path" },
 }
+
+local M = setmetatable({ json = core.json }, {
+  __index = function(t, k)
+    local where = LAZY[k]
+    if not where then return nil end
+    local v = require(where[1])[where[2]]
+    rawset(t, k, v)
+    return v
+  end,
+})
 
 local RUN_MODES = { default = true, once = true, nowait = true }
 
