@@ -89,7 +89,7 @@ lint: test-deps
 # Long-running reliability specs (spec/soak/), run by .ci/run, not by `make test`.
 soak: test-deps
 	@$(MAKE) --no-print-directory all
-	$(RUN_ENV) busted --lua=$(LUA) --ROOT=spec/soak --pattern=_soak $(BUSTED_ARGS) spec/soak
+	$(RUN_ENV) busted --lua=$(LUA) --ROOT=spec/soak --pattern=_soak $(BUSTED_ARGS)
 
 bench: all
 	$(LUA) bench/run.lua $(if $(QUICK),--quick)
