@@ -2,7 +2,7 @@
 --- spawns as `error` then `close(nil, nil)`, the fields of a ChildProcess,
 --- errors raised in callbacks, emitter methods.
 local H = require("helper")
-local cp, core = H.cp, H.core
+local cp = H.cp
 
 -- The fd count comes back to `before` (polled from a timer, up to 3 s):
 -- a real leak never does; a count taken mid-way may be off by a transient.
@@ -29,7 +29,7 @@ local function record(cmd, args, opts)
   return c, seq, log
 end
 
-local function wait_closed(c, seq)
+local function wait_closed(_, seq)
   H.run_until(function()
     for _, e in ipairs(seq) do if e == "close" then return true end end
     return false

@@ -274,7 +274,7 @@ end
 -- spawn
 ---------------------------------------------------------------------------
 
-local function spawn_error(self, spec, code, errno)
+local function spawn_error(spec, code, errno)
   local args = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {})
   return mkerror(code, ("spawn %s %s"):format(spec.file, code), {
     errno = -errno,
@@ -297,7 +297,7 @@ function M.start(spec)
   spec.on_exit = function(code, signum) on_exit(self, code, signum) end
   local proc, pid, handles = core.spawn(spec)
   if not proc then
-    local err = spawn_error(self, spec, pid, handles)
+    local err = spawn_error(spec, pid, handles)
     self._exited = true
     self._spawn_error = err
     defer(function()

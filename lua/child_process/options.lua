@@ -109,7 +109,7 @@ end
 --- nil means inherit, except when `extra` must be added (IPC variables).
 function M.env_array(env, n, fname, extra)
   if env == nil and extra == nil then return nil end
-  local out, seen = {}, {}
+  local out = {}
   local src = env or core.environ()
   for k, v in pairs(src) do
     if type(k) ~= "string" then
@@ -126,7 +126,6 @@ function M.env_array(env, n, fname, extra)
     end
     if not (extra and extra[k] ~= nil) then
       out[#out + 1] = k .. "=" .. v
-      seen[k] = true
     end
   end
   if extra then
