@@ -259,7 +259,7 @@ describe("cp.async", function()
     cp.run()
     assert.are.equal(0, cp.spawn("true"):wait())
     local out
-    cp.async(function() _, out = cp.exec("echo again"):wait() end)
+    cp.async(function() local _; _, out = cp.exec("echo again"):wait() end)
     cp.run()
     assert.are.equal("again\n", out)
   end)

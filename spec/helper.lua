@@ -54,7 +54,7 @@ end
 --- Number of open fds of this process.
 function H.fd_count()
   local n = 0
-  local p = io.popen("ls /proc/" .. select(1, core.getpid()) .. "/fd")
+  local p = io.popen("env -u LD_PRELOAD ls /proc/" .. select(1, core.getpid()) .. "/fd")
   for _ in p:lines() do n = n + 1 end
   p:close()
   return n - 1 -- the ls's own pipe
@@ -63,7 +63,7 @@ end
 --- Zombie children of this process.
 function H.zombies()
   local me = select(1, core.getpid())
-  local p = io.popen("ps -o stat= --ppid " .. me)
+  local p = io.popen("env -u LD_PRELOAD ps -o stat= --ppid " .. me)
   local n = 0
   for l in p:lines() do if l:match("^Z") then n = n + 1 end end
   p:close()

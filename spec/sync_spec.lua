@@ -116,7 +116,6 @@ describe("spawnSync", function()
     local r = cp.spawnSync("yes", { timeout = 100, maxBuffer = 256 * 1024 * 1024 })
     assert.are.equal("ETIMEDOUT", r.error.code)
     assert.are.equal("SIGTERM", r.signal)
-    r = nil
     collectgarbage()
   end)
 

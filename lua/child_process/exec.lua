@@ -30,7 +30,7 @@ local function make_error(cmd, code, signal, killed, stdout, stderr, reason)
 end
 
 -- Collect one output stream into a string, up to max bytes.
-local function collector(child, s, max, on_overflow)
+local function collector(s, max, on_overflow)
   local parts, size = {}, 0
   local function text() return table.concat(parts) end
   if not s then return function() return "" end end
@@ -71,8 +71,8 @@ local function run(fname, spec, cmd, o, callback, n)
     reason = MAXBUFFER
     kill()
   end
-  stdout = collector(child, child.stdout, max, overflow)
-  stderr = collector(child, child.stderr, max, overflow)
+  stdout = collector(child.stdout, max, overflow)
+  stderr = collector(child.stderr, max, overflow)
   if timeout and timeout > 0 and child.pid then
     -- Runs until close (a grandchild may hold the pipes after the exit);
     -- unref'd: the child and its pipes are what keep the loop alive.
@@ -112,8 +112,11 @@ end
 function M.exec(command, opts, callback)
   if type(opts) == "function" and callback == nil then opts, callback = nil, opts end
   options.check_command(command, 1, "exec")
-  if opts ~= nil and type(opts) ~= "table" then argerror(2, "exec", "options must be a table, got " .. type(opts)) end
-  argcheck(callback == nil or type(callback) == "function", 3, "exec", "callback must be a function, got " .. type(callback))
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(2, "exec", "options must be a table, got " .. type(opts))
+  end
+  argcheck(callback == nil or type(callback) == "function", 3, "exec",
+    "callback must be a function, got " .. type(callback))
   local o = setmetatable({ shell = (opts and opts.shell) or true, stdio = "pipe" }, { __index = opts })
   local spec = options.spawn("exec", command, nil, o, 2)
   return run("exec", spec, command, o, callback, 2)
@@ -124,8 +127,11 @@ function M.execFile(file, args, opts, callback)
   args, opts, callback = options.shift(args, opts, callback)
   if type(opts) == "function" and callback == nil then opts, callback = nil, opts end
   options.check_command(file, 1, "execFile", "file")
-  if opts ~= nil and type(opts) ~= "table" then argerror(3, "execFile", "options must be a table, got " .. type(opts)) end
-  argcheck(callback == nil or type(callback) == "function", 4, "execFile", "callback must be a function, got " .. type(callback))
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(3, "execFile", "options must be a table, got " .. type(opts))
+  end
+  argcheck(callback == nil or type(callback) == "function", 4, "execFile",
+    "callback must be a function, got " .. type(callback))
   local o = setmetatable({ stdio = "pipe" }, { __index = opts })
   local spec = options.spawn("execFile", file, args, o, 3)
   local a = options.check_args(args, 2, "execFile")

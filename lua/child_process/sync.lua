@@ -14,7 +14,6 @@ local function run_sync(fname, spec, o, n)
     argerror(n, fname, "option 'input' must be a string, got " .. type(o.input))
   end
   spec.input = o.input
-  spec.timeout = spec.timeout
   spec.kill_signal = spec.killSignal
   spec.max_buffer = options.max_buffer(o, n, fname)
   local r = core.spawn_sync(spec)
@@ -49,7 +48,7 @@ function M.spawnSync(command, args, opts)
 end
 
 -- execSync / execFileSync: stdout, or raise an error table.
-local function checked(fname, result, cmd)
+local function checked(result, cmd)
   local err = result.error
   if err or result.status ~= 0 then
     local stderr = result.stderr or ""
@@ -71,10 +70,12 @@ end
 --- execSync(command [, options]) → stdout; through /bin/sh -c (or `shell`).
 function M.execSync(command, opts)
   options.check_command(command, 1, "execSync")
-  if opts ~= nil and type(opts) ~= "table" then argerror(2, "execSync", "options must be a table, got " .. type(opts)) end
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(2, "execSync", "options must be a table, got " .. type(opts))
+  end
   local o = setmetatable({ shell = (opts and opts.shell) or true }, { __index = opts })
   local spec = options.spawn("execSync", command, nil, o, 2)
-  return checked("execSync", run_sync("execSync", spec, o, 2), command)
+  return checked(run_sync("execSync", spec, o, 2), command)
 end
 
 --- execFileSync(file [, args] [, options]) → stdout; no shell.
@@ -83,7 +84,7 @@ function M.execFileSync(file, args, opts)
   local spec = options.spawn("execFileSync", file, args, opts, 3)
   local a = options.check_args(args, 2, "execFileSync")
   local cmd = #a > 0 and (file .. " " .. table.concat(a, " ")) or file
-  return checked("execFileSync", run_sync("execFileSync", spec, opts or {}, 3), cmd)
+  return checked(run_sync("execFileSync", spec, opts or {}, 3), cmd)
 end
 
 return M
