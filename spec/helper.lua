@@ -38,6 +38,8 @@ end
 
 --- Run until child emits close; returns code, signal.
 function H.wait_close(child, timeout_ms)
+  -- It may have closed already, in the loop run that a previous wait drove.
+  if child._closed then return child.exitCode, child.signalCode end
   local done, code, sig = false, nil, nil
   child:on("close", function(c, s) done, code, sig = true, c, s end)
   H.run_until(function() return done end, timeout_ms, "close")

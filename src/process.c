@@ -405,6 +405,45 @@ int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
   return err;
 }
 
+/* What the exec would fail with, checked in the parent.  posix_spawn in
+ * current glibc reports exec failures itself, but not every libc does (musl
+ * and older glibc report them as exit status 127, and so does ASan's
+ * posix_spawn interceptor); checking here first makes ENOENT, EACCES,
+ * ENOTDIR and E2BIG error events everywhere.  The exec still reports
+ * whatever changes between the check and the spawn. */
+static int cp_spawn_precheck(cp_spawn_req *r) {
+  struct stat st;
+  char full[8192];
+  const char *path = r->path;
+  size_t total = 0;
+  long arg_max = sysconf(_SC_ARG_MAX);
+  char **v;
+  if (r->cwd) {
+    if (stat(r->cwd, &st) != 0) return -errno;
+    if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+    if (access(r->cwd, X_OK) != 0) return -errno;
+    /* A relative program path is relative to the child's cwd. */
+    if (r->path[0] != '/' && snprintf(full, sizeof full, "%s/%s", r->cwd, r->path) < (int)sizeof full)
+      path = full;
+  }
+  if (stat(path, &st) != 0) return -errno;
+  if (S_ISDIR(st.st_mode) || access(path, X_OK) != 0) return -EACCES;
+  /* Linux refuses one string longer than 32 pages, or all of them (with
+   * their pointers) past ARG_MAX. */
+  for (v = r->argv; *v; v++) {
+    size_t n = strlen(*v) + 1;
+    if (n > 32 * 4096) return -E2BIG;
+    total += n + sizeof(char *);
+  }
+  for (v = r->envp; *v; v++) {
+    size_t n = strlen(*v) + 1;
+    if (n > 32 * 4096) return -E2BIG;
+    total += n + sizeof(char *);
+  }
+  if (arg_max > 0 && total > (size_t)arg_max) return -E2BIG;
+  return 0;
+}
+
 /* Start the child of a prepared request; closes the child's ends. */
 int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
   int i, err;
@@ -424,6 +463,7 @@ int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
     }
   }
   err = cp_find_exec(r);
+  if (err == 0) err = cp_spawn_precheck(r);
   if (err == 0)
     err = (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
   cp_spawn_cleanup(r, err != 0);
