@@ -274,16 +274,6 @@ end
 -- spawn
 ---------------------------------------------------------------------------
 
-local function spawn_error(spec, code, errno)
-  local args = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {})
-  return mkerror(code, ("spawn %s %s"):format(spec.file, code), {
-    errno = -errno,
-    syscall = "spawn " .. spec.file,
-    path = spec.file,
-    spawnargs = args,
-  })
-end
-
 --- Start the child described by a normalised spec (options.spawn).
 function M.start(spec)
   local self = core.object(ChildProcess)
@@ -297,7 +287,7 @@ function M.start(spec)
   spec.on_exit = function(code, signum) on_exit(self, code, signum) end
   local proc, pid, handles = core.spawn(spec)
   if not proc then
-    local err = spawn_error(spec, pid, handles)
+    local err = util.spawn_error("spawn", spec, pid, -handles)
     self._exited = true
     self._spawn_error = err
     defer(function()

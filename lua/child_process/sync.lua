@@ -22,19 +22,11 @@ local function run_sync(fname, spec, o, n)
   result.status = r.status
   result.signal = util.signame(r.signal)
   if r.error then
-    local args = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {})
-    result.error = util.error(r.error, ("spawnSync %s %s"):format(spec.file, r.error), {
-      errno = r.errno,
-      syscall = "spawnSync " .. spec.file,
-      path = spec.file,
-      spawnargs = args,
-    })
+    result.error = util.spawn_error("spawnSync", spec, r.error, r.errno)
   elseif r.timed_out then
-    result.error = util.error("ETIMEDOUT", ("spawnSync %s ETIMEDOUT"):format(spec.file),
-      { syscall = "spawnSync " .. spec.file, path = spec.file })
+    result.error = util.spawn_error("spawnSync", spec, "ETIMEDOUT", -110)
   elseif r.maxbuffer then
-    result.error = util.error("ENOBUFS", ("spawnSync %s ENOBUFS"):format(spec.file),
-      { syscall = "spawnSync " .. spec.file, path = spec.file })
+    result.error = util.spawn_error("spawnSync", spec, "ENOBUFS", -105)
   end
   return result
 end

@@ -54,6 +54,18 @@ function M.error(code, message, fields)
   return setmetatable(e, Error)
 end
 
+--- The error of a child that could not start (or, for the sync calls, ran
+--- into a limit), shaped like Node's: "spawn ls ENOENT" with errno (< 0),
+--- syscall, path and spawnargs (the arguments after argv[0]).
+function M.spawn_error(verb, spec, code, errno)
+  return M.error(code, ("%s %s %s"):format(verb, spec.file, code), {
+    errno = errno,
+    syscall = verb .. " " .. spec.file,
+    path = spec.file,
+    spawnargs = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {}),
+  })
+end
+
 --- Run fn(...) in a later iteration of the loop (after this callback).
 function M.defer(fn, ...)
   local n, args = select("#", ...), { ... }
