@@ -4,17 +4,7 @@
 local H = require("helper")
 local cp = H.cp
 
--- The fd count comes back to `before` (polled from a timer, up to 3 s):
--- a real leak never does; a count taken mid-way may be off by a transient.
-local function assert_fds_back_to(before)
-  local t = H.core.timer()
-  t:start(20, 20, function() end)
-  local ok = pcall(H.run_until, function() return H.fd_count() == before end, 3000, "fd count")
-  t:close()
-  H.cp.run("nowait")
-  assert.are.equal(before, H.fd_count())
-  return ok
-end
+local assert_fds_back_to = H.assert_fds_back_to
 
 -- Spawn and record every event (with its arguments) until close.
 local function record(cmd, args, opts)

@@ -410,11 +410,7 @@ end)
 describe("exec and execFile argument checks", function()
   after_each(function() H.assert_clean() end)
 
-  local function bad(pattern, f, ...)
-    local msg = H.error_of(f, ...)
-    assert.matches("bad argument", msg, 1, true)
-    assert.matches(pattern, msg, 1, true)
-  end
+  local bad = H.assert_bad_argument
 
   it("rejects wrong argument types", function()
     bad("#1 to 'exec'", cp.exec, 42)

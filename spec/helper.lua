@@ -84,6 +84,25 @@ function H.assert_clean()
   assert.are.equal(0, s.handles, "handles left open")
 end
 
+--- The fd count comes back to `before` (polled from a timer, up to 3 s):
+--- a real leak never does; a count taken mid-way may be off by a transient.
+function H.assert_fds_back_to(before)
+  local t = core.timer()
+  t:start(20, 20, function() end)
+  local ok = pcall(H.run_until, function() return H.fd_count() == before end, 3000, "fd count")
+  t:close()
+  cp.run("nowait")
+  assert.are.equal(before, H.fd_count())
+  return ok
+end
+
+--- f(...) raises a `bad argument` error that contains `pattern`.
+function H.assert_bad_argument(pattern, f, ...)
+  local msg = H.error_of(f, ...)
+  assert.matches("bad argument", msg, 1, true)
+  assert.matches(pattern, msg, 1, true)
+end
+
 --- pcall(f, ...) and return the error message (fails if f succeeded).
 function H.error_of(f, ...)
   local ok, err = pcall(f, ...)

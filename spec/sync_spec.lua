@@ -316,11 +316,7 @@ end)
 describe("sync argument checks", function()
   after_each(function() H.assert_clean() end)
 
-  local function bad(pattern, f, ...)
-    local msg = H.error_of(f, ...)
-    assert.matches("bad argument", msg, 1, true)
-    assert.matches(pattern, msg, 1, true)
-  end
+  local bad = H.assert_bad_argument
 
   it("rejects wrong argument types", function()
     bad("#1 to 'spawnSync'", cp.spawnSync, 42)
