@@ -26,8 +26,16 @@ shift; [ $# -gt 0 ] && shift
 if [ "$target" = all ]; then
   for f in fuzz/fuzz_*.c; do
     t=$(basename "$f" .c)
-    echo "== $t ($secs s)"
-    "$0" "$t" "$secs" "$@" || exit 1
+    # libFuzzer prints a status line per new input: keep that in a log and
+    # show only the verdict, or the whole log's tail when the target fails.
+    log=build/fuzz/$t.log
+    mkdir -p build/fuzz
+    echo "== $t ($secs s, log in $log)"
+    if "$0" "$t" "$secs" "$@" >"$log" 2>&1; then
+      grep -E '^(Done|#[0-9]+[[:space:]]+DONE)' "$log" || tail -n 3 "$log"
+    else
+      tail -n 80 "$log"; echo "== $t FAILED"; exit 1
+    fi
   done
   exit 0
 fi
