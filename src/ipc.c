@@ -205,9 +205,13 @@ static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
   }
   cp_frame_commit(&c->in, (size_t)nread);
   /* Decode each line in place; a handler may close the channel. */
-  while (!c->h.closing && (r = cp_frame_next(&c->in, &line, &len)) == 1)
+  for (;;) {
+    if (c->h.closing) return;
+    r = cp_frame_next(&c->in, &line, &len);
+    if (r != 1) break;
     cp_chan_deliver(c, line, len);
-  if (c->h.closing || r == 0) return;
+  }
+  if (r == 0) return;
   cp_chan_error(c, "EMSGSIZE", "IPC message longer than maxMessageSize");
   if (!c->h.closing) cp_chan_end(c, UV_EMSGSIZE);
 }
