@@ -157,6 +157,68 @@ describe("IPC channel", function()
   end)
 
   describe("send", function()
+    -- A raw peer that reads two lines from the channel into `mark`; and a
+    -- shell loop that waits (10 s at most) for that file, blocking the
+    -- caller without running the loop.
+    local function two_line_reader(mark)
+      return raw_peer("read a <&3; read b <&3; printf '%s %s' \"$a\" \"$b\" > " .. mark .. ".tmp; mv "
+        .. mark .. ".tmp " .. mark .. "; cat <&3 >/dev/null")
+    end
+    local function wait_file(mark)
+      return "i=0; while [ ! -s " .. mark .. " ]; do i=$((i+1)); [ $i -gt 200 ] && exit 1; sleep 0.05; done"
+    end
+    local function read_file(p)
+      local f = io.open(p)
+      local s = f and f:read("a")
+      if f then f:close() end
+      os.remove(p)
+      return s
+    end
+
+    it("writes messages sent outside run() at once: a blocked caller's peer still gets them", function()
+      local mark = os.tmpname()
+      os.remove(mark)
+      local c = two_line_reader(mark)
+      c:send("one")
+      c:send("two")
+      local ok = os.execute(wait_file(mark)) -- blocks; the loop does not run
+      assert.is_true(ok, "the peer never got both messages")
+      assert.are.equal('"one" "two"', read_file(mark))
+      c:disconnect()
+      H.wait_close(c)
+    end)
+
+    it("messages batched in a callback are written before a sync call blocks", function()
+      local mark = os.tmpname()
+      os.remove(mark)
+      local c = two_line_reader(mark)
+      local ok, err
+      c:on("spawn", function()
+        c:send("one")
+        c:send("two") -- held for the end of the loop pass…
+        ok, err = pcall(cp.execSync, wait_file(mark)) -- …but execSync must not wait for that
+      end)
+      H.run_until(function() return ok ~= nil end, 20000)
+      assert.is_true(ok, tostring(err))
+      assert.are.equal('"one" "two"', read_file(mark))
+      c:disconnect()
+      H.wait_close(c)
+    end)
+
+    it("many messages sent in one callback arrive complete and in order", function()
+      local c, msgs = echo_child()
+      local N = 20000
+      c:on("spawn", function()
+        for i = 1, N do c:send(i) end -- past the high-water mark, ignoring it
+      end)
+      H.run_until(function() return #msgs == N end, 60000)
+      for i = 1, N do
+        if msgs[i] ~= i then error(("message %d is %s"):format(i, tostring(msgs[i]))) end
+      end
+      c:send("exit")
+      H.wait_close(c)
+    end)
+
     it("raises at the call site for a function, naming the path; nothing is sent", function()
       local c, msgs = echo_child()
       local err = H.error_of(c.send, c, { a = { b = { 1, function() end } } })

@@ -95,6 +95,7 @@ void cp_json_push_array_mt(lua_State *L);
 /* ---- ctx.c: the per-state context ----------------------------------- */
 
 typedef struct cp_proc cp_proc;
+typedef struct cp_chan cp_chan;
 
 typedef struct cp_ctx {
   uv_loop_t loop;
@@ -105,6 +106,8 @@ typedef struct cp_ctx {
   uv_signal_t sigchld; /* reaps the children this state started */
   cp_proc *procs;      /* live children, for reaping */
   int nref_procs;      /* how many of them keep the loop alive */
+  uv_prepare_t flush;  /* writes the IPC messages sent during this loop pass */
+  cp_chan *deferred;   /* the channels it will write (ipc.c) */
 } cp_ctx;
 
 /* The context of this lua_State (created by luaopen). */
@@ -227,6 +230,10 @@ void cp_sync_open(lua_State *L);
 
 /* Make a pipe userdata around an fd the module owns (stream.c). */
 void cp_stream_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+/* Write now what IPC channels hold back until the end of the loop pass
+ * (ipc.c): before anything that blocks without running the loop. */
+void cp_ipc_flush_deferred(cp_ctx *ctx);
+
 /* Make an IPC channel userdata around a socket fd (ipc.c). */
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
 

@@ -164,6 +164,9 @@ void cp_ctx_open(lua_State *L) {
   uv_signal_start(&ctx->sigchld, cp_sigchld_cb, SIGCHLD);
   uv_unref((uv_handle_t *)&ctx->sigchld);
 
+  uv_prepare_init(&ctx->loop, &ctx->flush);
+  ctx->flush.data = ctx;
+
   /* A write to a pipe whose reader died must be an EPIPE error, not the
    * death of the host.  Leave a handler the host installed alone. */
   {
@@ -230,8 +233,10 @@ static int cp_running(lua_State *L) {
   return 1;
 }
 
+/* Counts the handles of children, streams, channels and timers: not the
+ * context's own SIGCHLD watcher and flush prepare, which live as long as it. */
 static void cp_count_handle(uv_handle_t *h, void *arg) {
-  if (h->type != UV_SIGNAL && !uv_is_closing(h)) ++*(int *)arg;
+  if (h->type != UV_SIGNAL && h->type != UV_PREPARE && !uv_is_closing(h)) ++*(int *)arg;
 }
 
 /* core.stats() → {handles = open handles, procs = live children}: lets the

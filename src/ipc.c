@@ -7,10 +7,15 @@
  * place into a Lua value.  A line longer than max_message_size is EMSGSIZE
  * and closes the channel, so the buffer never grows past it.
  *
- * Writing: messages are encoded straight into an outgoing buffer; while a
- * write is in flight new messages accumulate and go out together in the
- * next write, one syscall for many messages.  Send callbacks run once the
- * write holding their message completes.
+ * Writing: messages are encoded straight into an outgoing buffer.  The
+ * first message sent while the channel is idle is written at once (a round
+ * trip pays no extra loop pass); messages that follow it in the same loop
+ * pass, or while a write is in flight, accumulate and go out together, one
+ * syscall for many messages: the loop's prepare handle (ctx->flush) writes
+ * them before the loop next blocks.  Sends made outside cp.run() (a host's
+ * own loop, the main chunk) are always written at once, since nothing
+ * would come back to flush them.  Send callbacks run once the write
+ * holding their message completes.
  *
  *   ch:start(on_message, on_error, on_end)
  *       on_message(value); on_error(code, message); on_end([code])
@@ -33,7 +38,7 @@
 #define CP_CHAN_MAX_DEFAULT ((size_t)64 * 1024 * 1024)
 #define CP_CHAN_KEEP (1024 * 1024) /* buffers bigger than this are freed when empty */
 
-typedef struct cp_chan {
+struct cp_chan {
   cp_handle h;
   cp_framer in;       /* received bytes, cut into lines */
   cp_buf wbuf;        /* encoded messages waiting for the next write */
@@ -42,7 +47,11 @@ typedef struct cp_chan {
   uv_write_t wreq;
   int writing;
   int close_when_flushed;
-} cp_chan;
+  int listed;           /* in ctx->deferred: wrote this loop pass */
+  cp_chan *next_deferred;
+};
+
+static void cp_chan_unlist(cp_chan *c);
 
 static cp_chan *cp_chan_check(lua_State *L) {
   return (cp_chan *)cp_handle_check(L, 1, CP_CHAN);
@@ -65,6 +74,7 @@ static void cp_chan_run_cbs(cp_ctx *ctx, cp_buf *cbs, const char *status) {
 
 static void cp_chan_free(cp_handle *h) {
   cp_chan *c = (cp_chan *)h;
+  cp_chan_unlist(c);
   /* Messages never written: their callbacks learn the channel closed. */
   cp_chan_run_cbs(h->ctx, &c->icbs, "ERR_IPC_CHANNEL_CLOSED");
   cp_chan_run_cbs(h->ctx, &c->wcbs, "ERR_IPC_CHANNEL_CLOSED");
@@ -74,14 +84,16 @@ static void cp_chan_free(cp_handle *h) {
 }
 
 static void cp_chan_write_cb(uv_write_t *req, int status);
+static void cp_chan_list(cp_chan *c);
 
-static void cp_chan_flush(cp_chan *c) {
+/* Start writing wbuf: as much as the socket takes now, the rest (or a
+ * batch that has callbacks) through uv_write. */
+static void cp_chan_write(cp_chan *c) {
   cp_buf t;
   uv_buf_t b;
   int err;
   if (c->writing || c->wbuf.len == 0 || c->h.closing) return;
-  /* Nothing in flight and no callback waiting: write now.  Going through
-   * uv_write instead costs an extra loop pass and, in libuv 1.44, an
+  /* Going through uv_write costs an extra loop pass and, in libuv 1.44, an
    * epoll_ctl to re-arm the fd after every completed write — a third of a
    * round trip's syscalls.  Whatever the socket does not take (or an
    * error, which uv_write then reports) goes the usual way. */
@@ -90,7 +102,10 @@ static void cp_chan_flush(cp_chan *c) {
     b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
     n = uv_try_write(&c->h.u.stream, &b, 1);
     if (n > 0) cp_buf_consume(&c->wbuf, (size_t)n);
-    if (c->wbuf.len == 0) return;
+    if (c->wbuf.len == 0) {
+      if (c->close_when_flushed) cp_handle_close(&c->h);
+      return;
+    }
   }
   t = c->inflight; /* swap: the old inflight buffer is reused */
   c->inflight = c->wbuf;
@@ -109,6 +124,54 @@ static void cp_chan_flush(cp_chan *c) {
   cp_chan_run_cbs(c->h.ctx, &c->icbs, uv_err_name(err));
 }
 
+/* After a send: write now, or leave it to the end of this loop pass. */
+static void cp_chan_flush(cp_chan *c) {
+  cp_ctx *ctx = c->h.ctx;
+  if (c->writing || c->h.closing) return;
+  /* Already wrote this pass: batch, unless a window's worth is waiting. */
+  if (c->listed && c->wbuf.len < CP_CHAN_HWM) return;
+  cp_chan_write(c);
+  if (ctx->running && !c->listed) cp_chan_list(c);
+}
+
+static void cp_chan_prepare_cb(uv_prepare_t *p) {
+  cp_ipc_flush_deferred((cp_ctx *)p->data);
+}
+
+static void cp_chan_list(cp_chan *c) {
+  cp_ctx *ctx = c->h.ctx;
+  c->listed = 1;
+  c->next_deferred = ctx->deferred;
+  ctx->deferred = c;
+  if (!uv_is_active((uv_handle_t *)&ctx->flush))
+    uv_prepare_start(&ctx->flush, cp_chan_prepare_cb);
+}
+
+static void cp_chan_unlist(cp_chan *c) {
+  cp_chan **pp;
+  if (!c->listed) return;
+  for (pp = &c->h.ctx->deferred; *pp; pp = &(*pp)->next_deferred)
+    if (*pp == c) {
+      *pp = c->next_deferred;
+      break;
+    }
+  c->listed = 0;
+  c->next_deferred = NULL;
+}
+
+/* The prepare callback (its handle's data is the ctx) and the flush
+ * before blocking calls: write every batch held back. */
+void cp_ipc_flush_deferred(cp_ctx *ctx) {
+  cp_chan *c;
+  while ((c = ctx->deferred) != NULL) {
+    ctx->deferred = c->next_deferred;
+    c->listed = 0;
+    c->next_deferred = NULL;
+    cp_chan_write(c);
+  }
+  uv_prepare_stop(&ctx->flush);
+}
+
 static void cp_chan_write_cb(uv_write_t *req, int status) {
   cp_chan *c = (cp_chan *)req->data;
   cp_buf done = c->icbs, failed = {NULL, 0, 0};
@@ -120,7 +183,7 @@ static void cp_chan_write_cb(uv_write_t *req, int status) {
   if (c->inflight.cap > CP_CHAN_KEEP) cp_buf_free(&c->inflight);
   memset(&c->icbs, 0, sizeof c->icbs);
   if (status == 0) {
-    cp_chan_flush(c); /* start the next batch before running Lua */
+    cp_chan_write(c); /* start the next batch before running Lua */
   } else if (status != UV_ECANCELED) {
     /* The peer is gone (EPIPE…): what is still queued can never be
      * written.  Drop it, so that a disconnect does not wait for it. */
@@ -265,6 +328,7 @@ static int cp_chan_close_when_flushed(lua_State *L) {
   }
   c->close_when_flushed = 1;
   if (!c->writing && c->wbuf.len == 0) cp_handle_close(&c->h);
+  else cp_chan_write(c); /* a batch held back for the end of the pass */
   return 0;
 }
 

@@ -66,6 +66,8 @@ static int cp_spawn_sync(lua_State *L) {
 
   lua_settop(L, 1);
   luaL_checktype(L, 1, LUA_TTABLE);
+  /* IPC messages the caller sent in this loop pass must not wait for us. */
+  cp_ipc_flush_deferred(cp_ctx_get(L));
   lua_getfield(L, 1, "input");
   if (lua_isstring(L, -1)) input = lua_tolstring(L, -1, &input_len); /* anchored by spec */
   lua_getfield(L, 1, "timeout");
