@@ -18,7 +18,7 @@
 #include "cp.h"
 
 #define CP_PIPE "child_process.pipe"
-#define CP_READ_SIZE 65536
+#define CP_READ_SIZE (65536 + 4096)
 
 typedef struct cp_pipe {
   cp_handle h;
