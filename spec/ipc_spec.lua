@@ -205,6 +205,29 @@ describe("IPC channel", function()
       H.wait_close(c)
     end)
 
+    it("messages batched in an I/O callback are written before run('once') returns", function()
+      -- The peer says "go", then reads two lines.  The parent answers from
+      -- its message callback (the poll phase, after this pass's prepare),
+      -- then blocks without running the loop, as a host may.
+      local mark = os.tmpname()
+      os.remove(mark)
+      local c = raw_peer("printf '\"go\"\\n' >&3; read a <&3; read b <&3; printf '%s %s' \"$a\" \"$b\" > "
+        .. mark .. ".tmp; mv " .. mark .. ".tmp " .. mark .. "; cat <&3 >/dev/null")
+      local answered = false
+      c:on("message", function()
+        c:send("one")
+        c:send("two")
+        answered = true
+      end)
+      local deadline = os.time() + 20
+      while not answered and os.time() < deadline do cp.run("once") end
+      assert.is_true(answered)
+      assert.is_true(os.execute(wait_file(mark)), "the peer never got both messages")
+      assert.are.equal('"one" "two"', read_file(mark))
+      c:disconnect()
+      H.wait_close(c)
+    end)
+
     it("many messages sent in one callback arrive complete and in order", function()
       local c, msgs = echo_child()
       local N = 20000

@@ -189,6 +189,10 @@ static int cp_run(lua_State *L) {
   ctx->running = 1;
   ctx->L = L;
   alive = uv_run(&ctx->loop, uvmodes[mode]);
+  /* The prepare handle that writes batched IPC messages runs before the
+   * loop blocks; a "once"/"nowait" pass (or uv_stop) can end after it.
+   * The host may block next, so what was sent must go now. */
+  cp_ipc_flush_deferred(ctx);
   ctx->running = 0;
   ctx->L = NULL;
   if (ctx->error_ref != LUA_NOREF) {

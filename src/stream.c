@@ -18,6 +18,9 @@
 #include "cp.h"
 
 #define CP_PIPE "child_process.pipe"
+/* A page more than a pipe's default capacity (64 KiB): libuv reads again
+ * after a read that fills the buffer, which on a full pipe would be one
+ * EAGAIN read per chunk; a read from a full pipe now comes back short. */
 #define CP_READ_SIZE (65536 + 4096)
 
 typedef struct cp_pipe {
