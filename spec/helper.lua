@@ -53,6 +53,19 @@ function H.collect(stream)
   return function() return table.concat(parts) end
 end
 
+--- VmRSS (or another /proc/self/status field, e.g. "VmHWM") in KiB.
+function H.status_kib(field)
+  for l in io.lines("/proc/self/status") do
+    local kib = l:match("^" .. (field or "VmRSS") .. ":%s*(%d+)")
+    if kib then return tonumber(kib) end
+  end
+end
+
+--- A figure from a soak run, on stderr (the README quotes them).
+function H.soak_report(fmt, ...)
+  io.stderr:write("[soak] ", fmt:format(...), "\n")
+end
+
 --- Number of open fds of this process.
 function H.fd_count()
   local n = 0

@@ -25,12 +25,7 @@ local function raw_peer(script, opts)
   return c, rec
 end
 
-local function rss_kb()
-  for l in io.lines("/proc/self/status") do
-    local kb = l:match("^VmRSS:%s*(%d+)")
-    if kb then return tonumber(kb) end
-  end
-end
+local rss_kb = H.status_kib
 
 local function echo_child(opts)
   local c = cp.fork(F .. "echo_child.lua", {}, opts)

@@ -10,16 +10,7 @@ local N = tonumber(os.getenv("SOAK_IPC_N")) or 1000000
 local SAMPLE = math.min(100000, N // 10) -- first RSS sample, after this many messages
 local EVERY = 256 -- a write callback every EVERY messages
 
-local function rss_kib()
-  local f = assert(io.open("/proc/self/status"))
-  local s = f:read("a")
-  f:close()
-  return tonumber(s:match("VmRSS:%s*(%d+)"))
-end
-
-local function report(fmt, ...)
-  io.stderr:write("[soak] ", fmt:format(...), "\n")
-end
+local rss_kib, report = H.status_kib, H.soak_report
 
 -- Has process `pid` ended?  kill -0 fails, or it is a zombie waiting for
 -- an init that reaps late (it no longer runs either way).

@@ -11,16 +11,7 @@ local PAR = tonumber(os.getenv("SOAK_SPAWN_PAR")) or 2000
 local INFLIGHT = 16
 local WARMUP = 200
 
-local function rss_kib()
-  local f = assert(io.open("/proc/self/status"))
-  local s = f:read("a")
-  f:close()
-  return tonumber(s:match("VmRSS:%s*(%d+)"))
-end
-
-local function report(fmt, ...)
-  io.stderr:write("[soak] ", fmt:format(...), "\n")
-end
+local rss_kib, report = H.status_kib, H.soak_report
 
 -- Run what is pending, then a full collection.  The basic step after it
 -- matters: in Lua 5.4.4 a full collection leaves the next cycle's threshold
