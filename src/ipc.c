@@ -19,7 +19,8 @@
  *
  *   ch:start(on_message, on_error, on_end)
  *       on_message(value); on_error(code, message); on_end([code])
- *   ch:send(value [, fn]) → below_high_water; raises if value is unencodable
+ *   ch:send(value [, fn]) → below_high_water, or nil, message if value is
+ *       unencodable (false, "ERR_IPC_CHANNEL_CLOSED" once closing)
  *   ch:close_when_flushed()  disconnect: close once everything is written
  *   ch:set_max_message_size(n), ch:queued()
  */
@@ -302,11 +303,17 @@ static int cp_chan_send(lua_State *L) {
   luaL_checkany(L, 2);
   if (has_cb) luaL_checktype(L, 3, LUA_TFUNCTION);
   if (c->close_when_flushed) {
-    lua_pushnil(L);
+    lua_pushboolean(L, 0);
     lua_pushstring(L, "ERR_IPC_CHANNEL_CLOSED");
     return 2;
   }
-  if (cp_json_encode(L, 2, &c->wbuf) != 0) return lua_error(L);
+  /* An unencodable value is returned, not raised: the facade raises it at
+   * the user's call without the cost of a pcall on every send. */
+  if (cp_json_encode(L, 2, &c->wbuf) != 0) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
   if (cp_buf_append(&c->wbuf, "\n", 1) != 0) return luaL_error(L, "child_process: out of memory");
   if (has_cb) {
     int ref = cp_ref(L, 3);

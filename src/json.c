@@ -723,8 +723,8 @@ typedef struct {
   lua_State *L;
   const unsigned char *start, *p, *end;
   int depth;
-  int array_mt; /* stack index of array_mt */
-  int null_idx; /* stack index of the null sentinel */
+  int array_mt; /* stack index of array_mt (nil until first needed) */
+  int null_idx; /* stack index of the null sentinel (likewise) */
   const char *err; /* what went wrong ... */
   size_t errpos;   /* ... and where (0-based byte offset) */
 } dec_state;
@@ -1004,6 +1004,10 @@ static void flush_array(lua_State *L, int t, int pending, lua_Integer *n,
   int i;
   if (lua_type(L, t) == LUA_TNIL) {
     lua_createtable(L, pending, 0);
+    if (lua_type(L, array_mt) == LUA_TNIL) { /* first array of this decode */
+      cp_json_push_array_mt(L);
+      lua_replace(L, array_mt);
+    }
     lua_pushvalue(L, array_mt);
     lua_setmetatable(L, -2);
     lua_replace(L, t);
@@ -1144,6 +1148,10 @@ static int dec_value(dec_state *d) {
     return 0;
   case 'n':
     if (dec_literal(d, "null", 4)) return -1;
+    if (lua_type(d->L, d->null_idx) == LUA_TNIL) { /* first null */
+      cp_json_push_null(d->L);
+      lua_replace(d->L, d->null_idx);
+    }
     lua_pushvalue(d->L, d->null_idx);
     return 0;
   case '-': case '0': case '1': case '2': case '3': case '4':
@@ -1167,9 +1175,11 @@ int cp_json_decode(lua_State *L, const char *s, size_t len) {
   d.depth = 0;
   d.err = NULL;
   d.errpos = 0;
-  cp_json_push_array_mt(L);
+  /* Slots for array_mt and null, filled on first use: a message with no
+   * array and no null costs no registry lookup. */
+  lua_pushnil(L);
   d.array_mt = base + 1;
-  cp_json_push_null(L);
+  lua_pushnil(L);
   d.null_idx = base + 2;
   if (dec_value(&d) == 0) {
     skip_ws(&d);

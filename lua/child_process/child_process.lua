@@ -12,7 +12,8 @@ local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local stream = require("child_process.stream")
 
-local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
+local argcheck, argerror, defer = util.argcheck, util.argerror, util.defer
+local mkerror, protect = util.error, util.protect
 
 local M = {}
 
@@ -116,8 +117,17 @@ local function open_channel(self, ch, max)
   self.connected = true
   self._pending = self._pending + 1
   if max then ch:set_max_message_size(max) end
+  -- The hot path of every message: read the listener list from the field
+  -- table directly rather than through the userdata's __index.
+  local fields = core.fields(self)
   ch:start(function(msg)
-    self:emit("message", msg)
+    local events = fields._events
+    local list = events and events.message
+    if list and #list == 1 then
+      list[1](msg)
+    else
+      self:emit("message", msg)
+    end
   end, function(code, msg)
     self:emit("error", mkerror(code, msg))
   end, function()
@@ -132,10 +142,13 @@ end
 --- send(msg [, cb]) → false when the channel is closed or past its
 --- high-water mark.  cb(err) once the message is written.
 function ChildProcess:send(msg, cb)
-  argcheck(msg ~= nil, 1, "send", "message expected, got nil")
-  argcheck(cb == nil or type(cb) == "function", 2, "send", "function expected, got " .. type(cb))
-  local ch = self._channel
-  if not self.connected or not ch then
+  if msg == nil then argerror(1, "send", "message expected, got nil") end
+  if cb ~= nil and type(cb) ~= "function" then
+    argerror(2, "send", "function expected, got " .. type(cb))
+  end
+  local fields = core.fields(self)
+  local ch = fields._channel
+  if not fields.connected or not ch then
     local err = channel_closed_error()
     defer(function()
       if cb then cb(err) else self:emit("error", err) end
@@ -145,8 +158,8 @@ function ChildProcess:send(msg, cb)
   local wrapped = cb and function(code)
     cb(code and mkerror(code, code == "ERR_IPC_CHANNEL_CLOSED" and "Channel closed" or code) or nil)
   end
-  local ok, res = pcall(ch.send, ch, msg, wrapped)
-  if not ok then error("send: " .. tostring(res), 2) end
+  local res, err = ch:send(msg, wrapped)
+  if res == nil then error("send: " .. err, 2) end
   return res
 end
 ChildProcess.postMessage = ChildProcess.send

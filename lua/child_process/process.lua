@@ -10,7 +10,7 @@ local core = require("child_process.core")
 local Emitter = require("child_process.emitter")
 local util = require("child_process.util")
 
-local argcheck, defer, mkerror = util.argcheck, util.defer, util.error
+local argerror, defer, mkerror = util.argerror, util.defer, util.error
 
 local M = {}
 
@@ -38,6 +38,20 @@ function M.new(script, args)
   local function deliver(msg)
     if events:listenerCount("message") > 0 then events:emit("message", msg) end
     if port:listenerCount("message") > 0 then port:emit("message", { data = msg }) end
+  end
+
+  -- The hot path of every message: with one process.on("message") listener
+  -- and nothing queued, call it directly.
+  local function on_message(msg)
+    local ev, pev = events._events, port._events
+    local list = ev and ev.message
+    if list and #list == 1 and #queue == 0 and not (pev and pev.message) then
+      list[1](msg)
+    elseif message_listeners() > 0 and #queue == 0 then
+      deliver(msg)
+    else
+      queue[#queue + 1] = msg
+    end
   end
 
   local function flush_queue()
@@ -69,9 +83,7 @@ function M.new(script, args)
   end
 
   if ch then
-    ch:start(function(msg)
-      if message_listeners() > 0 and #queue == 0 then deliver(msg) else queue[#queue + 1] = msg end
-    end, function(code, msg)
+    ch:start(on_message, function(code, msg)
       events:emit("error", mkerror(code, msg))
     end, close_channel)
     ch:unref()
@@ -86,8 +98,10 @@ function M.new(script, args)
   end
 
   local function send(msg, cb)
-    argcheck(msg ~= nil, 1, "send", "message expected, got nil")
-    argcheck(cb == nil or type(cb) == "function", 2, "send", "function expected, got " .. type(cb))
+    if msg == nil then argerror(1, "send", "message expected, got nil") end
+    if cb ~= nil and type(cb) ~= "function" then
+      argerror(2, "send", "function expected, got " .. type(cb))
+    end
     if not ch or not process.connected then
       local err = mkerror("ERR_IPC_CHANNEL_CLOSED", "Channel closed")
       defer(function()
@@ -96,12 +110,17 @@ function M.new(script, args)
       return false
     end
     local wrapped = cb and function(code) cb(code and mkerror(code, code) or nil) end
-    local ok, res = pcall(ch.send, ch, msg, wrapped)
-    if not ok then error("send: " .. tostring(res), 3) end
+    local res, err = ch:send(msg, wrapped)
+    if res == nil then error("send: " .. err, 3) end
     return res
   end
 
-  process.send = method(send)
+  -- process.send(msg [, cb]) and process:send(msg [, cb]), without the
+  -- vararg wrapper of method(): it runs for every message.
+  process.send = function(a, b, c)
+    if a == process then return send(b, c) end
+    return send(a, b)
+  end
   process.on = method(function(e, fn) events:on(e, fn) return process end)
   process.once = method(function(e, fn) events:once(e, fn) return process end)
   process.off = method(function(e, fn) events:off(e, fn) return process end)
