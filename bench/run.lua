@@ -68,6 +68,7 @@ local function build()
   for _, c in ipairs({ "w1_c", "w2_c", "w4_c", "w5_c" }) do
     jobs[#jobs + 1] = { "build/bench/" .. c, ("cc -O2 -Wall -o build/bench/%s bench/%s.c"):format(c, c), "bench/" .. c .. ".c" }
   end
+  jobs[#jobs + 1] = { "build/bench/w5_uv", "cc -O2 -Wall -o build/bench/w5_uv bench/w5_uv.c -luv", "bench/w5_uv.c" }
   for _, j in ipairs(jobs) do
     local out, ok = sh(j[2])
     if not ok then error("building " .. j[1] .. " failed:\n" .. j[2] .. "\n" .. out) end
@@ -191,6 +192,7 @@ local W = {
       { "node advanced", node("ipc_node.js", "w5", n(20000, 2000), "advanced") },
       { "luv+cjson", lua("ipc_luvparent.lua", "w5", n(20000, 2000)) },
       { "C socketpair", c("w5_c", n(20000, 2000)) },
+      { "C on libuv (no Lua, no JSON)", c("w5_uv", n(20000, 2000)) },
     },
     metrics = {
       { key = "rtt", unit = "µs/rt", better = "lower",

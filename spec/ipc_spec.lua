@@ -355,7 +355,9 @@ describe("IPC channel", function()
     end)
 
     it("NODE_ cmd messages are internal, not delivered", function()
+      -- also when the key is spelled with escapes or spaced out
       local c, rec = raw_peer([[printf '{"cmd":"NODE_HANDLE","type":"net.Socket"}\n{"cmd":"NODE_HANDLE_ACK"}\n' >&3
+        printf '{"\\u0063md":"NODE_ESCAPED"}\n{ "cmd" : "NODE_SPACED" }\n' >&3
         printf '{"cmd":"USER"}\n[1]\n' >&3]])
       H.wait_close(c)
       assert.are.same({ { cmd = "USER" }, { 1 } }, rec.msgs)

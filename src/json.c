@@ -227,6 +227,27 @@ typedef struct {
   enc_step path[CP_JSON_MAXDEPTH + 1];
 } enc_state;
 
+/* The sentinels, fetched from the registry only when a value could be one
+ * of them (a userdata, a table with a metatable): most messages have
+ * neither.  The registry keeps both alive, so the addresses stay valid. */
+static const void *enc_null(enc_state *e) {
+  if (e->null_ud == NULL) {
+    cp_json_push_null(e->L);
+    e->null_ud = lua_touserdata(e->L, -1);
+    lua_pop(e->L, 1);
+  }
+  return e->null_ud;
+}
+
+static const void *enc_array_mt(enc_state *e) {
+  if (e->array_mt == NULL) {
+    cp_json_push_array_mt(e->L);
+    e->array_mt = lua_topointer(e->L, -1);
+    lua_pop(e->L, 1);
+  }
+  return e->array_mt;
+}
+
 static int is_ident(const char *s, size_t n) {
   size_t i;
   if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return 0;
@@ -523,7 +544,7 @@ static int enc_table(enc_state *e, int ti, int d) {
   e->tables[d] = ptr;
 
   if (lua_getmetatable(L, ti)) {
-    amt = lua_topointer(L, -1) == e->array_mt;
+    amt = lua_topointer(L, -1) == enc_array_mt(e);
     lua_pop(L, 1);
   }
   n = lua_rawlen(L, ti);
@@ -674,7 +695,7 @@ static int enc_value(enc_state *e, int vi, int d) {
   case LUA_TTABLE:
     return enc_table(e, vi, d);
   case LUA_TUSERDATA:
-    if (lua_touserdata(L, vi) == e->null_ud) {
+    if (lua_touserdata(L, vi) == enc_null(e)) {
       ENC_RESERVE(e, 4);
       memcpy(e->out->data + e->out->len, "null", 4);
       e->out->len += 4;
@@ -700,11 +721,7 @@ int cp_json_encode(lua_State *L, int idx, cp_buf *out) {
   }
   e.L = L;
   e.out = out;
-  cp_json_push_null(L);
-  e.null_ud = lua_touserdata(L, -1);
-  cp_json_push_array_mt(L);
-  e.array_mt = lua_topointer(L, -1);
-  lua_pop(L, 2); /* the registry keeps both alive */
+  e.null_ud = e.array_mt = NULL; /* looked up on first use */
   lua_pushnil(L);
   e.errslot = base + 1;
   r = enc_value(&e, idx, 0);
