@@ -254,6 +254,20 @@ describe("IPC channel", function()
       H.wait_close(c)
     end)
 
+    it("in a forked child: process.send raises at the call site; nothing is sent", function()
+      local c = cp.fork(F .. "fork_send_errors.lua")
+      local msgs = {}
+      c:on("message", function(m) msgs[#msgs + 1] = m end)
+      assert.are.equal(0, (H.wait_close(c)))
+      assert.are.equal(2, #msgs)
+      local errs = msgs[1]
+      assert.matches("fork_send_errors.lua:9: send: cannot encode function at .f", errs[1], 1, true)
+      assert.matches("fork_send_errors.lua:10: bad argument #1 to 'send'", errs[2], 1, true)
+      assert.matches("fork_send_errors.lua:11: bad argument #2 to 'send'", errs[3], 1, true)
+      assert.matches("fork_send_errors.lua:12: send: cannot encode thread", errs[4], 1, true)
+      assert.are.equal("after", msgs[2])
+    end)
+
     it("raises for a cycle, naming the path", function()
       local c = echo_child()
       local t = { x = {} }

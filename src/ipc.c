@@ -237,14 +237,8 @@ static void cp_chan_deliver(cp_chan *c, const char *line, size_t len) {
     if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') break;
   if (i == len) return;
   if (cp_json_decode(L, line, len)) {
-    /* Only a text that holds "cmd" (or a \u escape that could spell it)
-     * can be an internal message: skip the table lookup for the rest. */
-    if ((memmem(line, len, "\"cmd\"", 5) != NULL || memmem(line, len, "\\u", 2) != NULL) &&
-        cp_chan_is_internal(L)) {
-      lua_pop(L, 1);
-    } else {
-      cp_callback(c->h.ctx, c->h.cb_ref, 1);
-    }
+    if (cp_chan_is_internal(L)) lua_pop(L, 1);
+    else cp_callback(c->h.ctx, c->h.cb_ref, 1);
   } else {
     lua_pushstring(L, "ERR_IPC_BAD_MESSAGE");
     lua_insert(L, -2);

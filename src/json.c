@@ -227,25 +227,17 @@ typedef struct {
   enc_step path[CP_JSON_MAXDEPTH + 1];
 } enc_state;
 
-/* The sentinels, fetched from the registry only when a value could be one
- * of them (a userdata, a table with a metatable): most messages have
- * neither.  The registry keeps both alive, so the addresses stay valid. */
-static const void *enc_null(enc_state *e) {
-  if (e->null_ud == NULL) {
-    cp_json_push_null(e->L);
-    e->null_ud = lua_touserdata(e->L, -1);
+/* A sentinel (null or array_mt), fetched from the registry only when a
+ * value could be one (a userdata, a table with a metatable): most messages
+ * have neither.  The registry keeps both alive, so the address stays valid. */
+static const void *enc_sentinel(enc_state *e, const void **cached,
+                                void (*push)(lua_State *)) {
+  if (*cached == NULL) {
+    push(e->L);
+    *cached = lua_topointer(e->L, -1);
     lua_pop(e->L, 1);
   }
-  return e->null_ud;
-}
-
-static const void *enc_array_mt(enc_state *e) {
-  if (e->array_mt == NULL) {
-    cp_json_push_array_mt(e->L);
-    e->array_mt = lua_topointer(e->L, -1);
-    lua_pop(e->L, 1);
-  }
-  return e->array_mt;
+  return *cached;
 }
 
 static int is_ident(const char *s, size_t n) {
@@ -544,7 +536,7 @@ static int enc_table(enc_state *e, int ti, int d) {
   e->tables[d] = ptr;
 
   if (lua_getmetatable(L, ti)) {
-    amt = lua_topointer(L, -1) == enc_array_mt(e);
+    amt = lua_topointer(L, -1) == enc_sentinel(e, &e->array_mt, cp_json_push_array_mt);
     lua_pop(L, 1);
   }
   n = lua_rawlen(L, ti);
@@ -695,7 +687,7 @@ static int enc_value(enc_state *e, int vi, int d) {
   case LUA_TTABLE:
     return enc_table(e, vi, d);
   case LUA_TUSERDATA:
-    if (lua_touserdata(L, vi) == enc_null(e)) {
+    if (lua_touserdata(L, vi) == enc_sentinel(e, &e->null_ud, cp_json_push_null)) {
       ENC_RESERVE(e, 4);
       memcpy(e->out->data + e->out->len, "null", 4);
       e->out->len += 4;

@@ -12,8 +12,7 @@ local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local stream = require("child_process.stream")
 
-local argcheck, argerror, defer = util.argcheck, util.argerror, util.defer
-local mkerror, protect = util.error, util.protect
+local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
 local M = {}
 
@@ -135,32 +134,11 @@ local function open_channel(self, ch, max)
   end)
 end
 
-local function channel_closed_error()
-  return mkerror("ERR_IPC_CHANNEL_CLOSED", "Channel closed")
-end
-
 --- send(msg [, cb]) → false when the channel is closed or past its
 --- high-water mark.  cb(err) once the message is written.
 function ChildProcess:send(msg, cb)
-  if msg == nil then argerror(1, "send", "message expected, got nil") end
-  if cb ~= nil and type(cb) ~= "function" then
-    argerror(2, "send", "function expected, got " .. type(cb))
-  end
-  local fields = core.fields(self)
-  local ch = fields._channel
-  if not fields.connected or not ch then
-    local err = channel_closed_error()
-    defer(function()
-      if cb then cb(err) else self:emit("error", err) end
-    end)
-    return false
-  end
-  local wrapped = cb and function(code)
-    cb(code and mkerror(code, code == "ERR_IPC_CHANNEL_CLOSED" and "Channel closed" or code) or nil)
-  end
-  local res, err = ch:send(msg, wrapped)
-  if res == nil then error("send: " .. err, 2) end
-  return res
+  local fields = core.fields(self) -- one lookup, not one __index per field
+  return util.channel_send(fields.connected and fields._channel or nil, self, msg, cb)
 end
 ChildProcess.postMessage = ChildProcess.send
 

@@ -10,7 +10,7 @@ local core = require("child_process.core")
 local Emitter = require("child_process.emitter")
 local util = require("child_process.util")
 
-local argerror, defer, mkerror = util.argerror, util.defer, util.error
+local defer, mkerror = util.defer, util.error
 
 local M = {}
 
@@ -98,21 +98,7 @@ function M.new(script, args)
   end
 
   local function send(msg, cb)
-    if msg == nil then argerror(1, "send", "message expected, got nil") end
-    if cb ~= nil and type(cb) ~= "function" then
-      argerror(2, "send", "function expected, got " .. type(cb))
-    end
-    if not ch or not process.connected then
-      local err = mkerror("ERR_IPC_CHANNEL_CLOSED", "Channel closed")
-      defer(function()
-        if cb then cb(err) else events:emit("error", err) end
-      end)
-      return false
-    end
-    local wrapped = cb and function(code) cb(code and mkerror(code, code) or nil) end
-    local res, err = ch:send(msg, wrapped)
-    if res == nil then error("send: " .. err, 3) end
-    return res
+    return util.channel_send(process.connected and ch or nil, events, msg, cb)
   end
 
   -- process.send(msg [, cb]) and process:send(msg [, cb]), without the

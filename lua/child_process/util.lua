@@ -85,6 +85,33 @@ function M.protect(fn, after, ...)
   if not ok then error(err, 0) end
 end
 
+--- send(msg [, cb]) on an IPC channel: the part that ChildProcess:send and
+--- the forked child's process.send share.  `ch` is nil once the channel is
+--- closed: then false, and ERR_IPC_CHANNEL_CLOSED goes to cb, or to the
+--- emitter's `error` event, on the next turn of the loop.  An unencodable
+--- message raises at the user's call; nothing of it is sent.
+function M.channel_send(ch, emitter, msg, cb)
+  if msg == nil then M.argerror(1, "send", "message expected, got nil") end
+  if cb ~= nil and type(cb) ~= "function" then
+    M.argerror(2, "send", "function expected, got " .. type(cb))
+  end
+  if not ch then
+    local err = M.error("ERR_IPC_CHANNEL_CLOSED", "Channel closed")
+    M.defer(function()
+      if cb then cb(err) else emitter:emit("error", err) end
+    end)
+    return false
+  end
+  local wrapped = cb and function(code)
+    cb(code and M.error(code, code == "ERR_IPC_CHANNEL_CLOSED" and "Channel closed" or code) or nil)
+  end
+  -- The channel returns an encoding error rather than raising it: no
+  -- pcall on this path, which every message takes.
+  local res, err = ch:send(msg, wrapped)
+  if res == nil then error(where() .. "send: " .. err, 0) end
+  return res
+end
+
 --- A signal given by name ("SIGTERM", "TERM") or number → its number.
 function M.signum(sig, n, fname, default)
   if sig == nil then sig = default or "SIGTERM" end
