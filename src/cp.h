@@ -18,6 +18,7 @@
  *   handle.c   the life of a libuv handle owned by a Lua userdata
  *   sync.c     spawn_sync: the sync variants, on poll(), outside the loop
  *   timer.c    timers used by timeouts and wait()
+ *   poll.c     busy polling before the loop sleeps, while IPC is open
  *   module.c   luaopen_child_process_core: registration
  */
 #ifndef CP_H
@@ -108,6 +109,14 @@ typedef struct cp_ctx {
   int nref_procs;      /* how many of them keep the loop alive */
   uv_prepare_t flush;  /* writes the IPC messages sent during this loop pass */
   cp_chan *deferred;   /* the channels it will write (ipc.c) */
+  int run_blocks;      /* run() in a mode that may block: poll.c may poll */
+  /* poll.c: the adaptive busy-poll window (ns) and the wait it measures */
+  uv_prepare_t poll_prepare;
+  uv_check_t poll_check;
+  int nchans;          /* open IPC channels */
+  uint64_t poll_max_ns, poll_ns;
+  uint64_t poll_start, poll_woke; /* hrtime: the wait began / a message came */
+  int poll_caught;     /* the wait ended while polling */
 } cp_ctx;
 
 /* The context of this lua_State (created by luaopen). */
@@ -227,6 +236,13 @@ void cp_stream_open(lua_State *L);
 void cp_ipc_open(lua_State *L);
 void cp_timer_open(lua_State *L);
 void cp_sync_open(lua_State *L);
+void cp_poll_open(lua_State *L);
+
+/* Busy polling (poll.c): set up with the context; told when a channel
+ * opens (+1) or is freed (-1), and when a message arrives. */
+void cp_poll_init(cp_ctx *ctx);
+void cp_poll_channels(cp_ctx *ctx, int delta);
+void cp_poll_message(cp_ctx *ctx);
 
 /* Make a pipe userdata around an fd the module owns (stream.c). */
 void cp_stream_push_fd(lua_State *L, cp_ctx *ctx, int fd);

@@ -166,6 +166,7 @@ void cp_ctx_open(lua_State *L) {
 
   uv_prepare_init(&ctx->loop, &ctx->flush);
   ctx->flush.data = ctx;
+  cp_poll_init(ctx);
 
   /* A write to a pipe whose reader died must be an EPIPE error, not the
    * death of the host.  Leave a handler the host installed alone. */
@@ -187,8 +188,10 @@ static int cp_run(lua_State *L) {
     return luaL_error(L, "child_process: the loop is already running "
                          "(run() and wait() are not re-entrant; use cp.async)");
   ctx->running = 1;
+  ctx->run_blocks = uvmodes[mode] != UV_RUN_NOWAIT;
   ctx->L = L;
   alive = uv_run(&ctx->loop, uvmodes[mode]);
+  ctx->run_blocks = 0;
   /* The prepare handle that writes batched IPC messages runs before the
    * loop blocks; a "once"/"nowait" pass (or uv_stop) can end after it.
    * The host may block next, so what was sent must go now. */
@@ -238,9 +241,11 @@ static int cp_running(lua_State *L) {
 }
 
 /* Counts the handles of children, streams, channels and timers: not the
- * context's own SIGCHLD watcher and flush prepare, which live as long as it. */
+ * context's own SIGCHLD watcher, flush prepare and busy-poll prepare and
+ * check, which live as long as it. */
 static void cp_count_handle(uv_handle_t *h, void *arg) {
-  if (h->type != UV_SIGNAL && h->type != UV_PREPARE && !uv_is_closing(h)) ++*(int *)arg;
+  if (h->type != UV_SIGNAL && h->type != UV_PREPARE && h->type != UV_CHECK && !uv_is_closing(h))
+    ++*(int *)arg;
 }
 
 /* core.stats() → {handles = open handles, procs = live children}: lets the

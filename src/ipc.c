@@ -76,6 +76,7 @@ static void cp_chan_run_cbs(cp_ctx *ctx, cp_buf *cbs, const char *status) {
 static void cp_chan_free(cp_handle *h) {
   cp_chan *c = (cp_chan *)h;
   cp_chan_unlist(c);
+  cp_poll_channels(h->ctx, -1);
   /* Messages never written: their callbacks learn the channel closed. */
   cp_chan_run_cbs(h->ctx, &c->icbs, "ERR_IPC_CHANNEL_CLOSED");
   cp_chan_run_cbs(h->ctx, &c->wcbs, "ERR_IPC_CHANNEL_CLOSED");
@@ -204,6 +205,7 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   c->wreq.data = c;
   uv_pipe_init(&ctx->loop, &c->h.u.pipe, 0);
   uv_pipe_open(&c->h.u.pipe, fd);
+  cp_poll_channels(ctx, 1);
 }
 
 static void cp_chan_alloc_cb(uv_handle_t *uh, size_t suggested, uv_buf_t *buf) {
@@ -268,6 +270,7 @@ static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
     return;
   }
   cp_frame_commit(&c->in, (size_t)nread);
+  cp_poll_message(c->h.ctx);
   /* Decode each line in place; a handler may close the channel. */
   for (;;) {
     if (c->h.closing) return;

@@ -54,6 +54,10 @@ function M.backend_fd() return core.backend_fd() end
 --- Milliseconds until the loop next needs to run, -1 for none.
 function M.backend_timeout() return core.backend_timeout() end
 
+--- busy_poll([µs]) → maximum, current window (µs): how long the loop may
+--- poll before it sleeps while an IPC channel is open (src/poll.c).
+M.busy_poll = core.busy_poll
+
 -- In a forked child, process.lua sets parentPort (nil elsewhere).
 M.parentPort = nil
 
