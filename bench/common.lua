@@ -4,7 +4,11 @@
 local M = {}
 
 package.cpath = "build/bench/?.so;" .. package.cpath
-M.now = require("bclock").now
+local bclock = require("bclock")
+M.now = bclock.now
+
+--- CPU time in ns (all threads) of this process and of `pid` together.
+function M.cpu_ns(pid) return bclock.cpu_ns() + bclock.cpu_ns(pid) end
 
 --- A field of /proc/<pid>/status in KiB (pid defaults to self).
 function M.status_kib(field, pid)

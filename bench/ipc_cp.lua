@@ -13,20 +13,22 @@ local now = B.now
 if W == "w5" then
   local WARM = 200
   local child = cp.fork(CHILD, { "echo" })
-  local k, t0, t1 = 0, nil, nil
+  local k, t0, t1, c0, c1 = 0, nil, nil, nil, nil
   child:on("message", function()
     k = k + 1
-    if k == WARM then t0 = now() end
+    if k == WARM then c0 = B.cpu_ns(child.pid) t0 = now() end
     if k < WARM + N then
       child:send({ i = k, text = "hello" })
     else
       t1 = now()
+      c1 = B.cpu_ns(child.pid)
       child:disconnect()
     end
   end)
   child:send({ i = 0, text = "hello" })
   cp.run()
   B.result("rtt", (t1 - t0) / N * 1e6, "us")
+  B.result("cpu", (c1 - c0) / N / 1e3, "us")
 elseif W == "w6" then
   local child = cp.fork(CHILD, { "count" })
   local phase, k, got, t0 = "warm", 0, 0, nil

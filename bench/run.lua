@@ -69,6 +69,7 @@ local function build()
     jobs[#jobs + 1] = { "build/bench/" .. c, ("cc -O2 -Wall -o build/bench/%s bench/%s.c"):format(c, c), "bench/" .. c .. ".c" }
   end
   jobs[#jobs + 1] = { "build/bench/w5_uv", "cc -O2 -Wall -o build/bench/w5_uv bench/w5_uv.c -luv", "bench/w5_uv.c" }
+  -- (w5_c, w5_uv and bclock include bench/cpu_ns.h.)
   for _, j in ipairs(jobs) do
     local out, ok = sh(j[2])
     if not ok then error("building " .. j[1] .. " failed:\n" .. j[2] .. "\n" .. out) end
@@ -89,6 +90,7 @@ local HEAP = 1024 -- MiB of touched parent heap in W1b
 
 local OURS = "this module"
 local NOHEAP = "this module, no heap, same block"
+local POLL_OFF = "this module, busy polling off"
 
 -- metric: key (from RESULT lines), unit, better = "higher" | "lower",
 -- targets = { {peer = name, ratio = r} (ours vs peer, oriented, >= r),
@@ -188,16 +190,24 @@ local W = {
     id = "W5", title = "ipc-rtt {\"i\":n,\"text\":\"hello\"}", count = n(20000, 2000) .. " round trips",
     impls = {
       { OURS, lua("ipc_cp.lua", "w5", n(20000, 2000)) },
+      -- Reference rows, no target: this module with busy polling off (both
+      -- processes sleep in epoll_wait, as every peer below does), and the C
+      -- ping-pong polling 50 µs before it sleeps, as this module does.
+      { POLL_OFF, "env LUA_CHILD_PROCESS_BUSY_POLL=0 " .. lua("ipc_cp.lua", "w5", n(20000, 2000)) },
       { "node json", node("ipc_node.js", "w5", n(20000, 2000), "json") },
       { "node advanced", node("ipc_node.js", "w5", n(20000, 2000), "advanced") },
       { "luv+cjson", lua("ipc_luvparent.lua", "w5", n(20000, 2000)) },
       { "C socketpair", c("w5_c", n(20000, 2000)) },
       { "C on libuv (no Lua, no JSON)", c("w5_uv", n(20000, 2000)) },
+      { "C socketpair, polling 50 µs", c("w5_c", n(20000, 2000), 50) },
     },
     metrics = {
       { key = "rtt", unit = "µs/rt", better = "lower",
         targets = { { peer = "node json", ratio = 1 / 0.7, text = "≤ 0.7× node json" },
                     { peer = "C socketpair", ratio = 1 / 1.2, text = "≤ 1.2× C" } } },
+      -- What the polling costs: CPU time of parent and child (all threads)
+      -- over the timed round trips, from /proc/<pid>/task/*/schedstat.
+      { key = "cpu", label = "CPU time of both processes", unit = "µs/rt", better = "lower", targets = {} },
     },
   },
   {

@@ -12,10 +12,13 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cpu_ns.h"
+
 static uv_pipe_t chan;
 static char rbuf[65536];
 static int is_parent, n, k;
-static double t0;
+static pid_t child;
+static double t0, c0;
 
 static double now(void) {
   struct timespec ts;
@@ -48,11 +51,16 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     return;
   }
   /* The 26-byte message arrives whole: one read per round trip. */
-  if (++k == 200) t0 = now();
+  if (++k == 200) {
+    c0 = cpu_ns_of(getpid()) + cpu_ns_of(child);
+    t0 = now();
+  }
   if (k < 200 + n) {
     send_msg();
   } else {
-    printf("RESULT rtt %.9g us\n", (now() - t0) / n * 1e6);
+    double t1 = now(), c1 = cpu_ns_of(getpid()) + cpu_ns_of(child);
+    printf("RESULT rtt %.9g us\n", (t1 - t0) / n * 1e6);
+    printf("RESULT cpu %.9g us\n", (c1 - c0) / n / 1e3);
     uv_close((uv_handle_t *)s, NULL);
   }
 }
@@ -65,6 +73,7 @@ int main(int argc, char **argv) {
   pid = fork();
   if (pid < 0) abort();
   is_parent = pid != 0;
+  child = pid;
   close(is_parent ? sv[1] : sv[0]);
   uv_pipe_init(uv_default_loop(), &chan, 0);
   uv_pipe_open(&chan, is_parent ? sv[0] : sv[1]);
