@@ -247,6 +247,21 @@ describe("execSync", function()
     assert.matches("bad", tostring(err), 1, true)
   end)
 
+  it("also writes the child's stderr to ours, as Node does, unless stdio is given", function()
+    local script = [[
+      local cp = require("child_process")
+      io.write(cp.execSync("echo out; echo err1 >&2"))
+      local ok, err = pcall(cp.execFileSync, "sh", { "-c", "echo err2 >&2; exit 3" })
+      io.write(tostring(ok), " ", err.stderr)
+      io.write(cp.execSync("echo quiet >&2", { stdio = "pipe" }))
+      io.write(cp.execFileSync("sh", { "-c", "echo quiet2 >&2" }, { stdio = { "pipe", "pipe", "pipe" } }))
+    ]]
+    local r = cp.spawnSync(H.lua, { "-e", script }, { env = H.lua_env() })
+    assert.are.equal(0, r.status, r.stderr)
+    assert.are.equal("out\nfalse err2\n", r.stdout)
+    assert.are.equal("err1\nerr2\n", r.stderr)
+  end)
+
   it("raises with status 127 for a missing command", function()
     local ok, err = pcall(cp.execSync, "no_such_command_cp_spec_xyz")
     assert.is_false(ok)

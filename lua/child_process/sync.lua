@@ -39,8 +39,14 @@ function M.spawnSync(command, args, opts)
   return run_sync("spawnSync", spec, opts or {}, 3)
 end
 
--- execSync / execFileSync: stdout, or raise an error table.
-local function checked(result, cmd)
+-- execSync / execFileSync: stdout, or raise an error table.  Without a
+-- `stdio` option the child's stderr is captured and then also written to
+-- ours, as Node.js does, so that a failing command is not silent.
+local function checked(result, cmd, opts)
+  if (opts == nil or opts.stdio == nil) and result.stderr and result.stderr ~= "" then
+    io.stderr:write(result.stderr)
+    io.stderr:flush()
+  end
   local err = result.error
   if err or result.status ~= 0 then
     local stderr = result.stderr or ""
@@ -67,7 +73,7 @@ function M.execSync(command, opts)
   end
   local o = setmetatable({ shell = (opts and opts.shell) or true }, { __index = opts })
   local spec = options.spawn("execSync", command, nil, o, 2)
-  return checked(run_sync("execSync", spec, o, 2), command)
+  return checked(run_sync("execSync", spec, o, 2), command, opts)
 end
 
 --- execFileSync(file [, args] [, options]) → stdout; no shell.
@@ -76,7 +82,7 @@ function M.execFileSync(file, args, opts)
   local spec = options.spawn("execFileSync", file, args, opts, 3)
   local a = options.check_args(args, 2, "execFileSync")
   local cmd = #a > 0 and (file .. " " .. table.concat(a, " ")) or file
-  return checked(run_sync("execFileSync", spec, opts or {}, 3), cmd)
+  return checked(run_sync("execFileSync", spec, opts or {}, 3), cmd, opts)
 end
 
 return M
