@@ -340,3 +340,90 @@ describe("stdin", function()
     end)
   end)
 end)
+
+-- A pipe that carries 1 MiB grows to a 256 KiB kernel buffer (stream.c),
+-- at most 8 per state at a time.  The children report their pipes' sizes
+-- with fcntl(F_GETPIPE_SZ = 1032), from perl (perl-base is essential).
+describe("streaming pipes", function()
+  after_each(function() H.assert_clean() end)
+
+  -- Writes 2 MiB to stdout, reports the sizes of stdout and stderr on
+  -- stderr, then holds its pipes open until stdin ends.
+  local WRITER = [[
+    my $buf = "x" x 65536;
+    for (1 .. 32) {
+      my $o = 0;
+      while ($o < length $buf) {
+        my $w = syswrite(STDOUT, $buf, length($buf) - $o, $o);
+        die "write: $!" unless defined $w;
+        $o += $w;
+      }
+    }
+    print STDERR fcntl(STDOUT, 1032, 0) + 0, " ", fcntl(STDERR, 1032, 0) + 0, "\n";
+    1 while <STDIN>;
+  ]]
+
+  local function writer()
+    local c = cp.spawn("perl", { "-e", WRITER })
+    local rec = { got = 0 }
+    c.stdout:on("data", function(d) rec.got = rec.got + #d end)
+    rec.err = H.collect(c.stderr)
+    return c, rec
+  end
+
+  it("a child's stdout grows once it has carried 1 MiB; a quiet stderr does not", function()
+    local c, rec = writer()
+    H.run_until(function() return rec.err():find("\n") ~= nil end, 30000, "the sizes")
+    assert.are.equal("262144 65536\n", rec.err())
+    c.stdin:close()
+    assert.are.equal(0, (H.wait_close(c)))
+    assert.are.equal(2 * MiB, rec.got)
+  end)
+
+  it("a child's stdin grows once the parent has written 1 MiB; a small one does not", function()
+    local READER = [[
+      my $n = 0;
+      while (my $r = sysread(STDIN, my $b, 65536)) { $n += $r }
+      print "$n ", fcntl(STDIN, 1032, 0) + 0, "\n";
+    ]]
+    local sizes = {}
+    for _, bytes in ipairs({ 2 * MiB, 100 * KiB }) do
+      local c = cp.spawn("perl", { "-e", READER })
+      local out = H.collect(c.stdout)
+      local chunk = ("y"):rep(64 * KiB)
+      for _ = 1, bytes // #chunk do c.stdin:write(chunk) end
+      c.stdin:close(("y"):rep(bytes % #chunk))
+      assert.are.equal(0, (H.wait_close(c, 30000)))
+      sizes[#sizes + 1] = out()
+    end
+    assert.are.same({ (2 * MiB) .. " 262144\n", (100 * KiB) .. " 65536\n" }, sizes)
+  end)
+
+  it("at most 8 pipes of a state are grown at a time", function()
+    local kids = {}
+    for i = 1, 9 do kids[i] = { writer() } end
+    H.run_until(function()
+      for _, k in ipairs(kids) do
+        if not k[2].err():find("\n") then return false end
+      end
+      return true
+    end, 60000, "9 reports")
+    local count = {}
+    for _, k in ipairs(kids) do
+      local size = k[2].err():match("^(%d+)")
+      count[size] = (count[size] or 0) + 1
+    end
+    assert.are.same({ ["262144"] = 8, ["65536"] = 1 }, count)
+    for _, k in ipairs(kids) do k[1].stdin:close() end
+    for _, k in ipairs(kids) do
+      assert.are.equal(0, (H.wait_close(k[1])))
+      assert.are.equal(2 * MiB, k[2].got)
+    end
+    -- They are closed: the next streaming pipe grows again.
+    local c, rec = writer()
+    H.run_until(function() return rec.err():find("\n") ~= nil end, 30000, "the sizes")
+    assert.are.equal("262144 65536\n", rec.err())
+    c.stdin:close()
+    H.wait_close(c)
+  end)
+end)

@@ -117,6 +117,7 @@ typedef struct cp_ctx {
   uint64_t poll_max_ns, poll_ns;
   uint64_t poll_start, poll_woke; /* hrtime: the wait began / a message came */
   int poll_caught;     /* the wait ended while polling */
+  int big_pipes;       /* stdio pipes grown to a bigger buffer (stream.c) */
 } cp_ctx;
 
 /* The context of this lua_State (created by luaopen). */
