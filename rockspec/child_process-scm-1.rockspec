@@ -25,7 +25,7 @@ build = {
     ["child_process.core"] = {
       sources = {
         "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
-        "src/module.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
+        "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
       defines = { "_GNU_SOURCE" },
       libraries = { "uv" },
@@ -44,5 +44,9 @@ build = {
     ["child_process.sync"] = "lua/child_process/sync.lua",
     ["child_process.util"] = "lua/child_process/util.lua",
     ["child_process.types"] = "lua/child_process/types.lua",
+  },
+  install = {
+    -- the launcher a Node.js parent gives fork() as execPath
+    bin = { ["lua-child"] = "bin/lua-child" },
   },
 }

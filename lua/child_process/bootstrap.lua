@@ -9,6 +9,9 @@ local root = here:match("^(.*)/[^/]*$") or (here == "." and ".." or ".")
 package.path = root .. "/?.lua;" .. root .. "/?/init.lua;" .. package.path
 local cpath = os.getenv("CHILD_PROCESS_LUA_CPATH")
 package.cpath = (cpath and (cpath .. ";") or "") .. root .. "/../build/?.so;" .. package.cpath
+-- A luarocks tree keeps the C part in lib/lua/5.4, beside share/lua/5.4.
+local tree = root:match("^(.*)/share/lua/5%.4$")
+if tree then package.cpath = tree .. "/lib/lua/5.4/?.so;" .. package.cpath end
 
 local script = arg and arg[1]
 if not script then
