@@ -6,7 +6,8 @@ local cp = H.cp
 local F = H.fixtures
 
 local function cpus()
-  local p = io.popen("nproc")
+  -- (nproc would honour OMP_NUM_THREADS; libuv looks at the affinity only)
+  local p = io.popen("env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc")
   local n = tonumber(p:read("l"))
   p:close()
   return n
@@ -47,6 +48,13 @@ describe("busy polling", function()
     assert.are.equal(want, max_from_env(nil))
     assert.are.equal(want, max_from_env("not a number"))
     assert.are.equal(want, max_from_env("-5"))
+  end)
+
+  it("is off in a process allowed on one CPU only", function()
+    local code = "io.write((require('child_process').busy_poll()))"
+    local r = cp.spawnSync("taskset", { "-c", "0", H.lua, "-e", code }, { env = H.lua_env() })
+    assert.are.equal(0, r.status, r.stderr)
+    assert.are.equal("0", r.stdout)
   end)
 
   it("takes its maximum from LUA_CHILD_PROCESS_BUSY_POLL, 0 for off", function()
