@@ -90,6 +90,7 @@ local function n(full, quick) return QUICK and quick or full end
 -- this VM, touching 1 GiB takes ~6 s per process (page faults), which
 -- alone would be a minute and a half of the three-minute budget.
 local HEAP = n(1024, 256)
+local HEAP_TEXT = HEAP >= 1024 and (HEAP // 1024 .. " GiB") or (HEAP .. " MiB")
 
 local OURS = "this module"
 local NOHEAP = "this module, no heap, same block"
@@ -128,7 +129,8 @@ local W = {
     },
   },
   {
-    id = "W1b", title = "spawn-seq, stdio ignore, parent holding " .. (HEAP >= 1024 and (HEAP // 1024 .. " GiB") or (HEAP .. " MiB")) .. " touched heap (fewer spawns than W1: luv forks the whole parent)", count = n(500, 60) .. " spawns",
+    id = "W1b", count = n(500, 60) .. " spawns",
+    title = "spawn-seq, stdio ignore, parent holding " .. HEAP_TEXT .. " touched heap (fewer spawns than W1: luv forks the whole parent)",
     impls = {
       { OURS, lua("w1_cp.lua", n(500, 60), "ignore", HEAP) },
       -- The same script without the heap, alternated with the row above:
