@@ -219,6 +219,13 @@ function M.backend_fd() end
 ---@return integer ms  -1 for none
 function M.backend_timeout() end
 
+---How long the loop may poll before it sleeps while an IPC channel is
+---open; with an argument, sets the maximum first (0: never poll).
+---@param max_us? integer  0 to 1000000
+---@return integer max_us
+---@return integer window_us  the adaptive window now
+function M.busy_poll(max_us) end
+
 ---@param fn function
 ---@return thread
 function M.async(fn, ...) end
