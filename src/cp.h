@@ -107,10 +107,11 @@ typedef struct cp_ctx {
   uv_signal_t sigchld; /* reaps the children this state started */
   cp_proc *procs;      /* live children, for reaping */
   int nref_procs;      /* how many of them keep the loop alive */
-  uv_prepare_t flush;  /* writes the IPC messages sent during this loop pass */
-  cp_chan *deferred;   /* the channels it will write (ipc.c) */
+  cp_chan *deferred;   /* channels holding IPC messages sent during this
+                          loop pass: poll.c's prepare writes them (ipc.c) */
   int run_blocks;      /* run() in a mode that may block: poll.c may poll */
-  /* poll.c: the adaptive busy-poll window (ns) and the wait it measures */
+  /* poll.c: the adaptive busy-poll window (ns) and the wait it measures;
+   * its prepare, active while a channel is open, also writes `deferred` */
   uv_prepare_t poll_prepare;
   uv_check_t poll_check;
   int nchans;          /* open IPC channels */

@@ -164,8 +164,6 @@ void cp_ctx_open(lua_State *L) {
   uv_signal_start(&ctx->sigchld, cp_sigchld_cb, SIGCHLD);
   uv_unref((uv_handle_t *)&ctx->sigchld);
 
-  uv_prepare_init(&ctx->loop, &ctx->flush);
-  ctx->flush.data = ctx;
   cp_poll_init(ctx);
 
   /* A write to a pipe whose reader died must be an EPIPE error, not the
@@ -241,8 +239,8 @@ static int cp_running(lua_State *L) {
 }
 
 /* Counts the handles of children, streams, channels and timers: not the
- * context's own SIGCHLD watcher, flush prepare and busy-poll prepare and
- * check, which live as long as it. */
+ * context's own SIGCHLD watcher and busy-poll prepare and check, which
+ * live as long as it. */
 static void cp_count_handle(uv_handle_t *h, void *arg) {
   if (h->type != UV_SIGNAL && h->type != UV_PREPARE && h->type != UV_CHECK && !uv_is_closing(h))
     ++*(int *)arg;

@@ -74,8 +74,8 @@ void cp_handle_close(cp_handle *h) {
 void cp_handle_walk_close(uv_handle_t *uh, void *arg) {
   cp_ctx *ctx = (cp_ctx *)arg;
   if (uv_is_closing(uh)) return;
-  if (uh == (uv_handle_t *)&ctx->sigchld || uh == (uv_handle_t *)&ctx->flush ||
-      uh == (uv_handle_t *)&ctx->poll_prepare || uh == (uv_handle_t *)&ctx->poll_check) { /* the context's own */
+  if (uh == (uv_handle_t *)&ctx->sigchld || uh == (uv_handle_t *)&ctx->poll_prepare ||
+      uh == (uv_handle_t *)&ctx->poll_check) { /* the context's own */
     uv_close(uh, NULL);
     return;
   }

@@ -11,7 +11,7 @@
  * first message sent while the channel is idle is written at once (a round
  * trip pays no extra loop pass); messages that follow it in the same loop
  * pass, or while a write is in flight, accumulate and go out together, one
- * syscall for many messages: the loop's prepare handle (ctx->flush) writes
+ * syscall for many messages: the loop's prepare handle (poll.c) writes
  * them before the loop next blocks.  Sends made outside cp.run() (a host's
  * own loop, the main chunk) are always written at once, since nothing
  * would come back to flush them.  Send callbacks run once the write
@@ -136,17 +136,11 @@ static void cp_chan_flush(cp_chan *c) {
   if (ctx->running && !c->listed) cp_chan_list(c);
 }
 
-static void cp_chan_prepare_cb(uv_prepare_t *p) {
-  cp_ipc_flush_deferred((cp_ctx *)p->data);
-}
-
 static void cp_chan_list(cp_chan *c) {
   cp_ctx *ctx = c->h.ctx;
   c->listed = 1;
   c->next_deferred = ctx->deferred;
   ctx->deferred = c;
-  if (!uv_is_active((uv_handle_t *)&ctx->flush))
-    uv_prepare_start(&ctx->flush, cp_chan_prepare_cb);
 }
 
 static void cp_chan_unlist(cp_chan *c) {
@@ -161,8 +155,9 @@ static void cp_chan_unlist(cp_chan *c) {
   c->next_deferred = NULL;
 }
 
-/* The prepare callback (its handle's data is the ctx) and the flush
- * before blocking calls: write every batch held back. */
+/* Write every batch held back: from poll.c's prepare callback (before the
+ * loop blocks; it is active while any channel, so any listed one, is
+ * open), at the end of run(), and before blocking calls. */
 void cp_ipc_flush_deferred(cp_ctx *ctx) {
   cp_chan *c;
   while ((c = ctx->deferred) != NULL) {
@@ -171,7 +166,6 @@ void cp_ipc_flush_deferred(cp_ctx *ctx) {
     c->next_deferred = NULL;
     cp_chan_write(c);
   }
-  uv_prepare_stop(&ctx->flush);
 }
 
 static void cp_chan_write_cb(uv_write_t *req, int status) {

@@ -39,7 +39,7 @@ static void cp_poll_prepare_cb(uv_prepare_t *p) {
   uint64_t start, deadline;
   int timeout;
   /* Held-back IPC writes go first: the peer can only answer once it has
-   * them.  (Prepare handles run newest first; do not rely on the order.) */
+   * them.  This is the one place they are written before the loop blocks. */
   cp_ipc_flush_deferred(ctx);
   ctx->poll_start = 0;
   if (ctx->poll_max_ns == 0 || !ctx->run_blocks) return;
@@ -96,7 +96,8 @@ void cp_poll_init(cp_ctx *ctx) {
   uv_unref((uv_handle_t *)&ctx->poll_check);
 }
 
-/* A channel opened (+1) or was freed (-1): poll only while one is open. */
+/* A channel opened (+1) or was freed (-1): the prepare (IPC writes, then
+ * polling) and the check run only while one is open. */
 void cp_poll_channels(cp_ctx *ctx, int delta) {
   ctx->nchans += delta;
   if (ctx->nchans > 0 && !uv_is_active((uv_handle_t *)&ctx->poll_prepare)) {

@@ -29,7 +29,8 @@
 #define CP_PIPE "child_process.pipe"
 /* A page more than a pipe's default capacity (64 KiB): libuv reads again
  * after a read that fills the buffer, which on a full pipe would be one
- * EAGAIN read per chunk; a read from a full pipe now comes back short. */
+ * EAGAIN read per chunk; a read from a full pipe now comes back short.
+ * (A grown pipe takes a few reads per wakeup, as long as data is there.) */
 #define CP_READ_SIZE (65536 + 4096)
 
 #define CP_PIPE_GROW_AFTER (1024 * 1024) /* bytes carried before it grows */
