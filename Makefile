@@ -18,7 +18,7 @@ UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 WARN     := -Wall -Wextra $(if $(WERROR),-Werror)
 OPT      ?= -O2 -g
 CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(OPT) $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
-LDFLAGS_M:= -shared $(UV_LIB) $(EXTRA_LDFLAGS)
+LDFLAGS_M:= -shared $(UV_LIB) -pthread -ldl $(EXTRA_LDFLAGS)
 
 BUILD    ?= build
 SRC      := $(wildcard src/*.c)
@@ -32,7 +32,7 @@ RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 
 all: $(CORE) $(HOST)
 
-$(BUILD)/obj/%.o: src/%.c src/cp.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c src/cp.h src/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
 
 $(CORE): $(OBJ) | $(BUILD)/child_process

@@ -124,21 +124,38 @@ describe("embedding", function()
     assert.are.equal("", out)
   end)
 
-  it("loading the module ignores SIGPIPE (and nothing else)", function()
+  it("loading the module catches SIGPIPE (and ignores nothing)", function()
     local out = lua_out([[
-      local function ign()
+      local function mask(name)
         local f = io.open("/proc/self/status")
-        local s = f:read("a"):match("SigIgn:%s*(%x+)")
+        local s = f:read("a"):match(name .. ":%s*(%x+)")
         f:close()
         return tonumber(s, 16)
       end
-      local before = ign()
+      local ign, cgt = mask("SigIgn"), mask("SigCgt")
       require("child_process")
-      io.write(before, " ", ign())
+      io.write(ign, " ", mask("SigIgn"), " ", cgt, " ", mask("SigCgt"))
     ]])
-    local before, after = out:match("^(%d+) (%d+)$")
-    before, after = tonumber(before), tonumber(after)
-    assert.are.equal(1 << 12, after - before) -- bit 13 (SIGPIPE) set
+    local ign0, ign1, cgt0, cgt1 = out:match("^(%d+) (%d+) (%d+) (%d+)$")
+    assert.are.equal(tonumber(ign0), tonumber(ign1))          -- nothing ignored
+    assert.are.equal(1 << 12, tonumber(cgt1) - tonumber(cgt0)) -- SIGPIPE caught
+  end)
+
+  it("io.popen and os.execute children get the default SIGPIPE after the require", function()
+    local out = lua_out([[
+      require("child_process")
+      local p = io.popen("grep SigIgn /proc/self/status")
+      local popen = p:read("a")
+      p:close()
+      io.write(popen)
+      -- The classic: a producer that only stops when its reader goes away.
+      local t0 = os.time()
+      os.execute("timeout 20 sh -c 'while :; do echo y; done' | head -1 >/dev/null")
+      io.write("took ", os.time() - t0, "\n")
+    ]])
+    local mask = tonumber(out:match("SigIgn:%s*(%x+)"), 16)
+    assert.are.equal(0, mask & (1 << 12))
+    assert.is_true(tonumber(out:match("took (%d+)")) < 10, out)
   end)
 
   it("children do not inherit the ignored SIGPIPE", function()

@@ -387,8 +387,10 @@ describe("IPC channel", function()
       assert.are.same({ "small" }, rec.msgs)
       assert.are.equal(1, #rec.errors)
       assert.are.equal("EMSGSIZE", rec.errors[1].code)
-      assert.are.same({ "message", "error:EMSGSIZE", "disconnect" },
-        { table.unpack(rec.events, 1, 3) })
+      assert.are.same({ "message", "error:EMSGSIZE" }, { table.unpack(rec.events, 1, 2) })
+      -- The channel is closed by us; the peer's exit may come first.
+      local rest = table.concat({ table.unpack(rec.events, 3) }, " ")
+      assert.matches("disconnect", rest)
       assert.is_false(c.connected)
     end)
 

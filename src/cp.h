@@ -7,8 +7,11 @@
  * static there.
  *
  * Ownership, in one place:
- *   ctx.c      the per-lua_State context: libuv loop, run(), the protected
- *              callback helper, SIGCHLD reaping, registry refs
+ *   ctx.c      the per-lua_State context: libuv loop (its own or a host's),
+ *              run(), the protected callback helper and its error queue,
+ *              registry refs, process-wide set-up that must hold for a guest
+ *   reap.c     watching children exit: a pidfd per child, or the SIGCHLD
+ *              fallback; kill through the pidfd; reaping after lua_close
  *   process.c  spawning (posix_spawn, fork fallback), the process handle
  *   stream.c   pipe handles: reading, writing with a queue, shutdown
  *   ipc.c      the IPC channel: JSON messages over a socketpair
@@ -97,16 +100,31 @@ void cp_json_push_array_mt(lua_State *L);
 
 typedef struct cp_proc cp_proc;
 typedef struct cp_chan cp_chan;
+typedef struct cp_handle cp_handle;
 
 typedef struct cp_ctx {
-  uv_loop_t loop;
+  uv_loop_t *loop;     /* the loop everything runs on: own_loop or a host's */
+  uv_loop_t own_loop;
+  int shared_loop;     /* loop is a host's (use_loop / use_luv) */
   lua_State *L;        /* the thread that is running the loop, or NULL */
+  lua_State *main;     /* the state's main thread: callbacks on a shared loop */
   int running;         /* inside uv_run: run() is not re-entrant */
+  int depth;           /* inside a callback of ours (cp_callback) */
   int closing;         /* lua_close in progress: call no Lua */
-  int error_ref;       /* a callback's error, raised by run() */
-  uv_signal_t sigchld; /* reaps the children this state started */
-  cp_proc *procs;      /* live children, for reaping */
-  int nref_procs;      /* how many of them keep the loop alive */
+  int orphaned;        /* closed while its loop could not run: the last
+                          handle's close callback frees the context */
+  cp_handle *handles;  /* every open cp_handle (handle.c) */
+  int errors_ref;      /* table: callback errors not yet raised by run() */
+  int nerrors, first_error; /* pending errors are errors[first..first+n) */
+  cp_proc *procs;      /* live children */
+  /* reap.c: how exits are seen */
+  int use_pidfd;       /* pidfd_open works: a poll handle per child */
+  int nswept, nref_swept; /* children without a pidfd (fallback), the refd */
+  uv_timer_t sweep;    /* fallback: waitpid over those children, backing off */
+  uint64_t sweep_ms;
+  uv_signal_t sigchld; /* fallback: started only where SIGCHLD was default */
+  int sigchld_on;
+  void (*sigchld_mine)(int); /* the handler libuv installed for it */
   cp_chan *deferred;   /* channels holding IPC messages sent during this
                           loop pass: poll.c's prepare writes them (ipc.c) */
   int run_blocks;      /* run() in a mode that may block: poll.c may poll */
@@ -121,7 +139,8 @@ typedef struct cp_ctx {
   int big_pipes;       /* stdio pipes grown to a bigger buffer (stream.c) */
 } cp_ctx;
 
-/* The context of this lua_State (created by luaopen). */
+/* The context of this lua_State (created by luaopen); a Lua error once
+ * lua_close has freed it (a late __gc calling the module). */
 cp_ctx *cp_ctx_get(lua_State *L);
 void cp_ctx_open(lua_State *L);
 
@@ -139,9 +158,16 @@ void cp_unref(lua_State *L, int *ref);
 /* Raise a uv error code as "ENOENT: no such file or directory". */
 int cp_uv_error(lua_State *L, int err);
 
-/* SIGCHLD bookkeeping (process.c calls these). */
-void cp_ctx_proc_ref_changed(cp_ctx *ctx, int delta);
-void cp_ctx_reap(cp_ctx *ctx);
+/* ---- reap.c: child exits -------------------------------------------- */
+void cp_reap_init(cp_ctx *ctx);
+/* Watch a child just spawned (already in ctx->procs). */
+void cp_reap_watch(cp_proc *p);
+/* Follow p->refd: the child's watcher keeps the loop alive or not. */
+void cp_reap_ref(cp_proc *p);
+/* Send sig to a child not yet reaped: 0 or -errno. */
+int cp_reap_kill(cp_proc *p, int sig);
+/* lua_close: stop watching; a thread reaps what still runs. */
+void cp_reap_close(cp_ctx *ctx);
 
 /* ---- handle.c: handle ownership ------------------------------------
  * A libuv handle lives in malloc'd memory (Lua's GC must never free memory
@@ -151,7 +177,6 @@ void cp_ctx_reap(cp_ctx *ctx);
  * callback.  __gc only runs after that, or during lua_close, where it closes
  * the handle without calling Lua.
  */
-typedef struct cp_handle cp_handle;
 struct cp_handle {
   union {
     uv_handle_t handle;
@@ -160,6 +185,7 @@ struct cp_handle {
     uv_timer_t timer;
   } u;
   cp_ctx *ctx;
+  cp_handle *hnext, **hprev; /* in ctx->handles until freed */
   cp_handle **owner;  /* the userdata's slot, NULLed when freed */
   int closing;
   int self_ref;
@@ -175,7 +201,6 @@ cp_handle *cp_handle_new(lua_State *L, cp_ctx *ctx, size_t size, const char *tna
 cp_handle *cp_handle_check(lua_State *L, int idx, const char *tname);
 /* Close h once (idempotent); its close() callback runs later. */
 void cp_handle_close(cp_handle *h);
-void cp_handle_walk_close(uv_handle_t *uh, void *arg);
 /* Register a handle class: methods plus close/ref/unref/is_closed, __gc. */
 void cp_handle_newclass(lua_State *L, const char *tname, const luaL_Reg *methods);
 
@@ -185,9 +210,12 @@ struct cp_proc {
   cp_proc *next;      /* in ctx->procs while the child runs */
   cp_proc **owner;    /* the userdata's slot */
   pid_t pid;
+  int pidfd;          /* -1: watched by the SIGCHLD fallback (reap.c) */
+  uv_poll_t *watch;   /* polls pidfd; freed by its close callback */
   int status;         /* waitpid status once exited */
+  int lost;           /* someone else reaped it: the status is unknown */
   int exited;
-  int refd;           /* counts in ctx->nref_procs */
+  int refd;           /* its watcher keeps the loop alive */
   int exit_ref;       /* the Lua exit callback */
   int self_ref;       /* keeps the userdata alive until exit is delivered */
 };
@@ -226,7 +254,7 @@ void cp_spawn_cleanup(cp_spawn_req *r, int parent_too);
 /* Push nil, code, errno for a failed spawn; returns 3. */
 int cp_spawn_fail(lua_State *L, int err);
 
-/* Called by the reaper once p has been waited for (unlinked already). */
+/* Called by reap.c once p has been waited for (unlinked already). */
 void cp_proc_exited(cp_proc *p);
 /* lua_close: detach every live child without killing it. */
 void cp_proc_forget_all(cp_ctx *ctx);

@@ -1,29 +1,43 @@
 /*
- * ctx.c — the per-lua_State context: its libuv loop, run(), the one
- * protected-call helper every callback goes through, registry refs, and
- * the SIGCHLD watcher that reaps the children this state started.
+ * ctx.c — the per-lua_State context: its libuv loop (its own, or a host's
+ * handed over by child_process_use_loop / cp.use_luv), run(), the one
+ * protected-call helper every callback goes through and the queue of the
+ * errors they raised, registry refs, and the process-wide set-up a guest
+ * may do: stdio fds that exist, and SIGPIPE that cannot kill the host.
  *
  * There is no global mutable state: the context lives in a full userdata
  * anchored in the registry under the address of a static char, and its
  * __gc (run by lua_close) closes every handle without calling Lua.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cp.h"
+#include "child_process.h"
 
 
 static const char CTX_KEY = 'c';
 
-cp_ctx *cp_ctx_get(lua_State *L) {
-  cp_ctx *ctx;
+static cp_ctx *cp_ctx_slot(lua_State *L) {
+  cp_ctx **slot;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
-  ctx = *(cp_ctx **)lua_touserdata(L, -1);
+  slot = (cp_ctx **)lua_touserdata(L, -1);
   lua_pop(L, 1);
+  return slot ? *slot : NULL;
+}
+
+cp_ctx *cp_ctx_get(lua_State *L) {
+  cp_ctx *ctx = cp_ctx_slot(L);
+  if (ctx == NULL)
+    luaL_error(L, "child_process: called after its Lua state was closed "
+                  "(from a __gc that ran during lua_close?)");
   return ctx;
 }
 
@@ -54,6 +68,26 @@ static int cp_traceback(lua_State *L) {
   return 1;
 }
 
+/* Queue the error on top of the stack (popped) for run() to raise. */
+static void cp_error_push(cp_ctx *ctx, lua_State *L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->errors_ref);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, ctx->first_error + ctx->nerrors);
+  lua_pop(L, 1);
+  ctx->nerrors++;
+}
+
+/* Push the oldest queued error and drop it from the queue. */
+static void cp_error_pop(cp_ctx *ctx, lua_State *L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->errors_ref);
+  lua_rawgeti(L, -1, ctx->first_error);
+  lua_pushnil(L);
+  lua_rawseti(L, -3, ctx->first_error);
+  lua_remove(L, -2);
+  ctx->first_error++;
+  if (--ctx->nerrors == 0) ctx->first_error = 1;
+}
+
 int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
   lua_State *L = ctx->L;
   int base, rc;
@@ -65,72 +99,98 @@ int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
   lua_pushcfunction(L, cp_traceback);
   lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
   lua_rotate(L, base + 1, 2); /* handler, fn, args... */
+  ctx->depth++;
   rc = lua_pcall(L, nargs, 0, base + 1);
+  ctx->depth--;
   if (rc != LUA_OK) {
-    /* Keep the first error; run() raises it once the loop has stopped.
-     * Callbacks already due in this iteration still run, so no event is
-     * lost: the loop stays usable after the error propagates. */
-    if (ctx->error_ref == LUA_NOREF)
-      ctx->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    else
-      lua_pop(L, 1);
-    uv_stop(&ctx->loop);
+    /* Every error is kept, none lost: run() raises the first once the loop
+     * has stopped, the others from the calls that follow.  Callbacks
+     * already due in this iteration still run, so no event is lost
+     * either, and the loop stays usable after the error propagates. */
+    cp_error_push(ctx, L);
+    uv_stop(ctx->loop);
   }
   lua_settop(L, base);
   return rc;
 }
 
-void cp_ctx_proc_ref_changed(cp_ctx *ctx, int delta) {
-  ctx->nref_procs += delta;
-  if (ctx->nref_procs > 0)
-    uv_ref((uv_handle_t *)&ctx->sigchld);
-  else
-    uv_unref((uv_handle_t *)&ctx->sigchld);
-}
+/* ---- closing ----------------------------------------------------------- */
 
-static void cp_sigchld_cb(uv_signal_t *sig, int signum) {
-  (void)signum;
-  cp_ctx_reap((cp_ctx *)sig->data);
-}
-
-/* Reap our own children only: waitpid on each pid we started, never -1, so
- * that io.popen, os.execute and a host's own children keep their status. */
-void cp_ctx_reap(cp_ctx *ctx) {
-  cp_proc *p, **pp, *done = NULL, **tail = &done;
-  int status;
-  pid_t r;
-  for (pp = &ctx->procs; (p = *pp) != NULL;) {
-    do r = waitpid(p->pid, &status, WNOHANG);
-    while (r < 0 && errno == EINTR);
-    if (r == p->pid || (r < 0 && errno == ECHILD)) {
-      *pp = p->next; /* unlink, deliver after the walk */
-      p->next = NULL;
-      p->status = (r == p->pid) ? status : 0;
-      *tail = p;
-      tail = &p->next;
-    } else {
-      pp = &p->next;
-    }
-  }
-  /* Exit callbacks may spawn or kill: run them after the list walk. */
-  while ((p = done) != NULL) {
-    done = p->next;
-    p->next = NULL;
-    cp_proc_exited(p);
-  }
+static void cp_ctx_close_own(cp_ctx *ctx) {
+  uv_close((uv_handle_t *)&ctx->poll_prepare, NULL);
+  uv_close((uv_handle_t *)&ctx->poll_check, NULL);
+  uv_close((uv_handle_t *)&ctx->sweep, NULL);
 }
 
 static int cp_ctx_gc(lua_State *L) {
-  cp_ctx *ctx = *(cp_ctx **)lua_touserdata(L, 1);
+  cp_ctx **slot = (cp_ctx **)lua_touserdata(L, 1);
+  cp_ctx *ctx = *slot;
+  cp_handle *h, *next;
   if (ctx == NULL) return 0;
+  *slot = NULL;
   ctx->closing = 1;
+  cp_reap_close(ctx); /* before the handles: it closes the child watchers */
   cp_proc_forget_all(ctx);
-  uv_walk(&ctx->loop, cp_handle_walk_close, ctx);
-  uv_run(&ctx->loop, UV_RUN_DEFAULT);
-  uv_loop_close(&ctx->loop);
+  cp_ctx_close_own(ctx);
+  for (h = ctx->handles; h; h = next) {
+    next = h->hnext;
+    cp_handle_close(h);
+  }
+  if (ctx->running || ctx->depth > 0 || ctx->shared_loop) {
+    /* Never run a loop here: lua_close from inside a callback
+     * (os.exit(code, true)) would re-enter uv_run, and a host's loop runs
+     * the host's callbacks.  The handles' close callbacks free them when
+     * that loop runs again; the last one frees the context. */
+    ctx->orphaned = 1;
+    if (ctx->handles == NULL && ctx->shared_loop) free(ctx);
+    return 0;
+  }
+  uv_run(ctx->loop, UV_RUN_DEFAULT);
+  uv_loop_close(ctx->loop);
   free(ctx);
-  *(cp_ctx **)lua_touserdata(L, 1) = NULL;
   return 0;
+}
+
+/* ---- what a guest sets up in the process ------------------------------- */
+
+static void cp_sigpipe_noop(int sig) { (void)sig; }
+
+static void cp_process_setup(void) {
+  struct sigaction sa;
+  Dl_info info;
+  int fd;
+  /* A process started with 0, 1 or 2 closed would get the loop's own fds
+   * there (and libuv refuses to close those).  As Node.js does at start-up,
+   * open /dev/null on any of them that is closed. */
+  for (fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+      int n = open("/dev/null", O_RDWR);
+      if (n >= 0 && n != fd) {
+        dup2(n, fd);
+        close(n);
+      }
+    }
+  /* A write to a pipe whose reader died must be an EPIPE error, not the
+   * death of the host.  A caught signal (unlike an ignored one) is reset by
+   * exec, so io.popen and os.execute children still get the default.  A
+   * handler or SIG_IGN the host chose stays. */
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cp_sigpipe_noop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+  /* That handler, and the thread that reaps a closed state's children,
+   * live in this shared object: it must stay mapped after lua_close. */
+  if (dladdr((void *)cp_sigpipe_noop, &info) && info.dli_fname != NULL)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+/* The context's own handles, on ctx->loop. */
+static void cp_ctx_init_handles(cp_ctx *ctx) {
+  cp_poll_init(ctx);
+  cp_reap_init(ctx);
 }
 
 void cp_ctx_open(lua_State *L) {
@@ -142,71 +202,179 @@ void cp_ctx_open(lua_State *L) {
     return;
   }
   lua_pop(L, 1);
+  cp_process_setup();
   slot = (cp_ctx **)lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
   ctx = calloc(1, sizeof *ctx);
   if (ctx == NULL) luaL_error(L, "child_process: out of memory");
-  err = uv_loop_init(&ctx->loop);
+  ctx->loop = &ctx->own_loop;
+  err = uv_loop_init(ctx->loop);
   if (err) {
     free(ctx);
     cp_uv_error(L, err);
   }
-  ctx->error_ref = LUA_NOREF;
+  lua_newtable(L);
+  ctx->errors_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  ctx->first_error = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  ctx->main = lua_tothread(L, -1);
+  lua_pop(L, 1);
   *slot = ctx;
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, cp_ctx_gc);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
-
-  uv_signal_init(&ctx->loop, &ctx->sigchld);
-  ctx->sigchld.data = ctx;
-  uv_signal_start(&ctx->sigchld, cp_sigchld_cb, SIGCHLD);
-  uv_unref((uv_handle_t *)&ctx->sigchld);
-
-  cp_poll_init(ctx);
-
-  /* A write to a pipe whose reader died must be an EPIPE error, not the
-   * death of the host.  Leave a handler the host installed alone. */
-  {
-    struct sigaction sa;
-    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
-      signal(SIGPIPE, SIG_IGN);
-  }
+  cp_ctx_init_handles(ctx);
 }
 
-/* cp.run([mode]): drive the loop.  Errors from callbacks are raised here. */
+/* ---- a host's loop ----------------------------------------------------- */
+
+/* Move the context onto `loop` (another libuv loop of the same libuv):
+ * only before any child, stream or timer exists. */
+static const char *cp_ctx_switch_loop(cp_ctx *ctx, uv_loop_t *loop) {
+  if (ctx->loop == loop) return NULL;
+  if (ctx->handles != NULL || ctx->procs != NULL || ctx->running)
+    return "child_process: the loop can only be changed before the first "
+           "spawn, stream or timer of this Lua state";
+  if (ctx->shared_loop)
+    return "child_process: this Lua state already runs on a host's loop";
+  cp_ctx_close_own(ctx);
+  uv_run(ctx->loop, UV_RUN_DEFAULT);
+  uv_loop_close(ctx->loop);
+  ctx->loop = loop;
+  ctx->shared_loop = 1;
+  /* Callbacks now also come from the host's uv_run, outside cp.run(). */
+  ctx->L = ctx->main;
+  cp_ctx_init_handles(ctx);
+  return NULL;
+}
+
+CHILD_PROCESS_API int child_process_use_loop_(lua_State *L, uv_loop_t *loop,
+                                              unsigned int (*host_uv_version)(void)) {
+  cp_ctx *ctx;
+  const char *err;
+  if (loop == NULL) {
+    lua_pushliteral(L, "child_process_use_loop: loop is NULL");
+    return -1;
+  }
+  /* Two copies of libuv have two function addresses for uv_version (ELF
+   * gives one symbol one address across every object that shares it). */
+  if (host_uv_version != uv_version) {
+    lua_pushfstring(L, "child_process_use_loop: the host's loop belongs to another copy of libuv "
+                       "(host %s, this module %s): they cannot share a loop; drive the module "
+                       "with cp.run(\"nowait\") or by polling cp.backend_fd() instead",
+                    host_uv_version ? "a different build" : "unknown", uv_version_string());
+    return -1;
+  }
+  cp_ctx_open(L);
+  ctx = cp_ctx_slot(L);
+  err = ctx ? cp_ctx_switch_loop(ctx, loop) : "child_process: the Lua state is closing";
+  if (err) {
+    lua_pushstring(L, err);
+    return -1;
+  }
+  return 0;
+}
+
+/* The shared object that defines the function at address fn, or "?". */
+static const char *cp_object_of(void *fn) {
+  Dl_info info;
+  return dladdr(fn, &info) && info.dli_fname ? info.dli_fname : "?";
+}
+
+/* core.use_luv(luv): run on luv's loop when luv links this module's libuv. */
+static int cp_use_luv(lua_State *L) {
+  cp_ctx *ctx = cp_ctx_get(L);
+  lua_CFunction luv_version;
+  void *luv_uv_version = NULL, *dl;
+  const char *luv_so, *err;
+  uv_loop_t *loop;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "version");
+  luv_version = lua_tocfunction(L, -1);
+  luaL_argcheck(L, luv_version != NULL, 1, "the luv module table expected (require('luv'))");
+  lua_pop(L, 1);
+  /* Which libuv does luv use?  Ask the dynamic linker from luv's side. */
+  luv_so = cp_object_of((void *)luv_version);
+  dl = dlopen(luv_so, RTLD_LAZY | RTLD_NOLOAD);
+  if (dl != NULL) {
+    luv_uv_version = dlsym(dl, "uv_version");
+    dlclose(dl);
+  }
+  if (luv_uv_version != (void *)uv_version) {
+    const char *theirs = luv_uv_version ? cp_object_of(luv_uv_version) : luv_so;
+    lua_getfield(L, 1, "version_string");
+    if (lua_isfunction(L, -1)) lua_call(L, 0, 1);
+    return luaL_error(L, "child_process: luv uses its own copy of libuv (%s, in %s) and this "
+                         "module uses libuv %s (%s): they cannot share a loop. Drive the module "
+                         "from luv's loop instead: poll cp.backend_fd() with cp.backend_timeout(), "
+                         "or call cp.run(\"nowait\") each tick (README: Using it inside other hosts)",
+                      lua_isstring(L, -1) ? lua_tostring(L, -1) : "?", theirs,
+                      uv_version_string(), cp_object_of((void *)uv_version));
+  }
+  /* luv keeps its context (the loop is its first field) in the registry. */
+  lua_getfield(L, LUA_REGISTRYINDEX, "luv_context");
+  loop = lua_touserdata(L, -1) ? *(uv_loop_t **)lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);
+  if (loop == NULL) return luaL_error(L, "child_process: luv has no loop in this Lua state");
+  err = cp_ctx_switch_loop(ctx, loop);
+  if (err) return luaL_error(L, "%s", err);
+  return 0;
+}
+
+/* uv_run inside a protected call: a memory error raised while a callback's
+ * arguments are pushed must not leave the context marked as running. */
+static int cp_run_protected(lua_State *L) {
+  cp_ctx *ctx = (cp_ctx *)lua_touserdata(L, 1);
+  uv_run_mode mode = (uv_run_mode)lua_tointeger(L, 2);
+  lua_pushboolean(L, uv_run(ctx->loop, mode));
+  return 1;
+}
+
+/* cp.run([mode]): drive the loop.  Errors from callbacks are raised here,
+ * one per call: the first at once, the others of the same pass from the
+ * calls that follow (before they run the loop). */
 static int cp_run(lua_State *L) {
   static const char *const modes[] = {"default", "once", "nowait", NULL};
   static const uv_run_mode uvmodes[] = {UV_RUN_DEFAULT, UV_RUN_ONCE, UV_RUN_NOWAIT};
   cp_ctx *ctx = cp_ctx_get(L);
   int mode = luaL_checkoption(L, 1, "default", modes);
-  int alive;
-  if (ctx->running)
+  int alive, rc;
+  if (ctx->running || ctx->depth > 0)
     return luaL_error(L, "child_process: the loop is already running "
                          "(run() and wait() are not re-entrant; use cp.async)");
+  if (ctx->nerrors > 0) {
+    cp_error_pop(ctx, L);
+    return lua_error(L);
+  }
   ctx->running = 1;
   ctx->run_blocks = uvmodes[mode] != UV_RUN_NOWAIT;
   ctx->L = L;
-  alive = uv_run(&ctx->loop, uvmodes[mode]);
+  lua_pushcfunction(L, cp_run_protected);
+  lua_pushlightuserdata(L, ctx);
+  lua_pushinteger(L, uvmodes[mode]);
+  rc = lua_pcall(L, 2, 1, 0);
+  alive = rc == LUA_OK && lua_toboolean(L, -1);
   ctx->run_blocks = 0;
   /* The prepare handle that writes batched IPC messages runs before the
    * loop blocks; a "once"/"nowait" pass (or uv_stop) can end after it.
    * The host may block next, so what was sent must go now. */
   cp_ipc_flush_deferred(ctx);
   ctx->running = 0;
-  ctx->L = NULL;
-  if (ctx->error_ref != LUA_NOREF) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->error_ref);
-    cp_unref(L, &ctx->error_ref);
+  ctx->depth = 0;
+  ctx->L = ctx->shared_loop ? ctx->main : NULL;
+  if (rc != LUA_OK) return lua_error(L);
+  if (ctx->nerrors > 0) {
+    cp_error_pop(ctx, L);
     return lua_error(L);
   }
-  lua_pushboolean(L, alive != 0 && uv_loop_alive(&ctx->loop));
+  lua_pushboolean(L, alive && uv_loop_alive(ctx->loop));
   return 1;
 }
 
 static int cp_backend_fd(lua_State *L) {
-  lua_pushinteger(L, uv_backend_fd(&cp_ctx_get(L)->loop));
+  lua_pushinteger(L, uv_backend_fd(cp_ctx_get(L)->loop));
   return 1;
 }
 
@@ -223,8 +391,11 @@ static void cp_min_due(uv_handle_t *h, void *arg) {
  * would make a host that polls backend_fd() spin while idle.  Then the
  * answer is the next (unreferenced) timer, or -1: wait for the fd alone. */
 static int cp_backend_timeout(lua_State *L) {
-  uv_loop_t *loop = &cp_ctx_get(L)->loop;
+  uv_loop_t *loop = cp_ctx_get(L)->loop;
   lua_Integer ms = -1;
+  /* Count from now, not from the loop time cached when the loop last ran
+   * (before the host's own wait, or blocking work). */
+  uv_update_time(loop);
   if (uv_loop_alive(loop))
     ms = uv_backend_timeout(loop);
   else
@@ -233,26 +404,26 @@ static int cp_backend_timeout(lua_State *L) {
   return 1;
 }
 
+/* Inside run(), or inside a callback of ours (a host's uv_run may be the
+ * one running a shared loop). */
 static int cp_running(lua_State *L) {
-  lua_pushboolean(L, cp_ctx_get(L)->running);
+  cp_ctx *ctx = cp_ctx_get(L);
+  lua_pushboolean(L, ctx->running || ctx->depth > 0);
   return 1;
 }
 
-/* Counts the handles of children, streams, channels and timers: not the
- * context's own SIGCHLD watcher and busy-poll prepare and check, which
- * live as long as it. */
-static void cp_count_handle(uv_handle_t *h, void *arg) {
-  if (h->type != UV_SIGNAL && h->type != UV_PREPARE && h->type != UV_CHECK && !uv_is_closing(h))
-    ++*(int *)arg;
-}
 
 /* core.stats() → {handles = open handles, procs = live children}: lets the
  * specs check that nothing is left open after each test. */
 static int cp_stats(lua_State *L) {
   cp_ctx *ctx = cp_ctx_get(L);
   cp_proc *p;
+  cp_handle *h;
   int handles = 0, procs = 0;
-  uv_walk(&ctx->loop, cp_count_handle, &handles);
+  /* Streams, channels and timers (not the context's own handles, which
+   * live as long as it, nor the watchers of children counted below). */
+  for (h = ctx->handles; h; h = h->hnext)
+    if (!h->closing) handles++;
   for (p = ctx->procs; p; p = p->next) procs++;
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, handles);
@@ -275,6 +446,7 @@ void cp_loop_open(lua_State *L) {
       {"running", cp_running},
       {"now", cp_now},
       {"stats", cp_stats},
+      {"use_luv", cp_use_luv},
       {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

@@ -21,6 +21,10 @@ cp_handle *cp_handle_new(lua_State *L, cp_ctx *ctx, size_t size, const char *tna
   *slot = NULL;
   if (h == NULL) luaL_error(L, "child_process: out of memory");
   h->ctx = ctx;
+  h->hnext = ctx->handles;
+  h->hprev = &ctx->handles;
+  if (ctx->handles) ctx->handles->hprev = &h->hnext;
+  ctx->handles = h;
   h->owner = slot;
   h->close_ref = LUA_NOREF;
   h->cb_ref = LUA_NOREF;
@@ -46,6 +50,8 @@ static void cp_handle_close_cb(uv_handle_t *uh) {
   cp_ctx *ctx = h->ctx;
   if (h->on_free) h->on_free(h);
   if (h->owner) *h->owner = NULL;
+  *h->hprev = h->hnext;
+  if (h->hnext) h->hnext->hprev = h->hprev;
   if (!ctx->closing && ctx->L != NULL) {
     lua_State *L = ctx->L;
     int close_ref = h->close_ref;
@@ -62,6 +68,7 @@ static void cp_handle_close_cb(uv_handle_t *uh) {
     return;
   }
   free(h); /* lua_close: the registry goes away with the state */
+  if (ctx->orphaned && ctx->handles == NULL && ctx->shared_loop) free(ctx);
 }
 
 void cp_handle_close(cp_handle *h) {
@@ -69,17 +76,6 @@ void cp_handle_close(cp_handle *h) {
   h->closing = 1;
   if (h->on_close) h->on_close(h);
   uv_close(&h->u.handle, cp_handle_close_cb);
-}
-
-void cp_handle_walk_close(uv_handle_t *uh, void *arg) {
-  cp_ctx *ctx = (cp_ctx *)arg;
-  if (uv_is_closing(uh)) return;
-  if (uh == (uv_handle_t *)&ctx->sigchld || uh == (uv_handle_t *)&ctx->poll_prepare ||
-      uh == (uv_handle_t *)&ctx->poll_check) { /* the context's own */
-    uv_close(uh, NULL);
-    return;
-  }
-  cp_handle_close((cp_handle *)uh->data);
 }
 
 /* h:close([cb]) — idempotent; cb runs once the handle is closed. */

@@ -197,7 +197,7 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   c->h.on_free = cp_chan_free;
   c->in.max = CP_CHAN_MAX_DEFAULT;
   c->wreq.data = c;
-  uv_pipe_init(&ctx->loop, &c->h.u.pipe, 0);
+  uv_pipe_init(ctx->loop, &c->h.u.pipe, 0);
   uv_pipe_open(&c->h.u.pipe, fd);
   cp_poll_channels(ctx, 1);
 }

@@ -43,7 +43,7 @@ static void cp_poll_prepare_cb(uv_prepare_t *p) {
   cp_ipc_flush_deferred(ctx);
   ctx->poll_start = 0;
   if (ctx->poll_max_ns == 0 || !ctx->run_blocks) return;
-  timeout = uv_backend_timeout(&ctx->loop); /* 0: the loop will not block */
+  timeout = uv_backend_timeout(ctx->loop); /* 0: the loop will not block */
   if (timeout == 0) return;
   start = uv_hrtime();
   ctx->poll_start = start;
@@ -53,7 +53,7 @@ static void cp_poll_prepare_cb(uv_prepare_t *p) {
   deadline = start + ctx->poll_ns;
   if (timeout > 0 && start + (uint64_t)timeout * 1000000u < deadline)
     deadline = start + (uint64_t)timeout * 1000000u;
-  pfd.fd = uv_backend_fd(&ctx->loop);
+  pfd.fd = uv_backend_fd(ctx->loop);
   pfd.events = POLLIN;
   do {
     if (poll(&pfd, 1, 0) > 0) {
@@ -88,8 +88,8 @@ void cp_poll_init(cp_ctx *ctx) {
   }
   if (uv_available_parallelism() < 2) us = 0;
   ctx->poll_max_ns = (uint64_t)us * 1000u;
-  uv_prepare_init(&ctx->loop, &ctx->poll_prepare);
-  uv_check_init(&ctx->loop, &ctx->poll_check);
+  uv_prepare_init(ctx->loop, &ctx->poll_prepare);
+  uv_check_init(ctx->loop, &ctx->poll_check);
   ctx->poll_prepare.data = ctx;
   ctx->poll_check.data = ctx;
   uv_unref((uv_handle_t *)&ctx->poll_prepare);

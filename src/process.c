@@ -5,8 +5,8 @@
  * clone, so its cost does not grow with the parent's heap, unlike the full
  * fork() of libuv 1.44's uv_spawn.  posix_spawn cannot change uid/gid, so
  * that one case falls back to fork + exec with a close-on-exec error pipe.
- * Either way the child is reaped by the context's SIGCHLD watcher (ctx.c),
- * which waits only for the pids listed here.
+ * Either way the child is then watched by reap.c (a pidfd, or the SIGCHLD
+ * fallback), which waits only for the pids listed here.
  *
  * core.spawn(t) takes options the Lua facade has already validated:
  *   t.file, t.args (args[1] is argv[0]), t.env (array of "K=V" or nil),
@@ -59,21 +59,11 @@ static cp_proc *cp_proc_check(lua_State *L) {
   return *slot;
 }
 
-static void cp_proc_unlink(cp_proc *p) {
-  cp_proc **pp;
-  for (pp = &p->ctx->procs; *pp; pp = &(*pp)->next)
-    if (*pp == p) {
-      *pp = p->next;
-      break;
-    }
-  p->next = NULL;
-}
-
 static void cp_proc_set_ref(cp_proc *p, int on) {
   on = on && !p->exited;
   if (on == p->refd) return;
   p->refd = on;
-  cp_ctx_proc_ref_changed(p->ctx, on ? 1 : -1);
+  cp_reap_ref(p);
 }
 
 void cp_proc_exited(cp_proc *p) {
@@ -84,14 +74,21 @@ void cp_proc_exited(cp_proc *p) {
   p->exited = 1;
   p->exit_ref = LUA_NOREF;
   p->self_ref = LUA_NOREF;
-  if (WIFSIGNALED(p->status)) {
+  if (p->lost) {
+    /* Someone else reaped it: no code, no signal, and say why. */
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushliteral(L, "ECHILD");
+  } else if (WIFSIGNALED(p->status)) {
     lua_pushnil(L);
     lua_pushinteger(L, WTERMSIG(p->status));
+    lua_pushnil(L);
   } else {
     lua_pushinteger(L, WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 0);
     lua_pushnil(L);
+    lua_pushnil(L);
   }
-  cp_callback(ctx, exit_ref, 2);
+  cp_callback(ctx, exit_ref, 3);
   cp_unref(L, &exit_ref);
   cp_unref(L, &self_ref); /* p may be collected from here on */
 }
@@ -109,7 +106,13 @@ static int cp_proc_gc(lua_State *L) {
   cp_proc **slot = (cp_proc **)lua_touserdata(L, 1);
   cp_proc *p = *slot;
   if (p == NULL) return 0;
-  if (!p->exited) cp_proc_unlink(p); /* lua_close: leave the child running */
+  if (!p->exited) {
+    /* lua_close: the child runs on; the context's __gc (after ours) hands
+     * it to the reaper thread and frees it. */
+    p->owner = NULL;
+    *slot = NULL;
+    return 0;
+  }
   free(p);
   *slot = NULL;
   return 0;
@@ -118,15 +121,16 @@ static int cp_proc_gc(lua_State *L) {
 /* proc:kill(signum) → true, or false, code */
 static int cp_proc_kill(lua_State *L) {
   cp_proc *p = cp_proc_check(L);
-  int sig = (int)luaL_checkinteger(L, 2);
+  int sig = (int)luaL_checkinteger(L, 2), err;
   if (p == NULL || p->exited) {
     lua_pushboolean(L, 0);
     lua_pushstring(L, "ESRCH");
     return 2;
   }
-  if (kill(p->pid, sig) != 0) {
+  err = cp_reap_kill(p, sig);
+  if (err != 0) {
     lua_pushboolean(L, 0);
-    lua_pushstring(L, uv_err_name(-errno));
+    lua_pushstring(L, uv_err_name(err));
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -496,6 +500,7 @@ static int cp_spawn(lua_State *L) {
   p->ctx = ctx;
   p->owner = slot;
   p->pid = pid;
+  p->pidfd = -1;
   lua_getfield(L, 1, "on_exit");
   p->exit_ref = cp_ref(L, -1);
   lua_pop(L, 1);
@@ -503,6 +508,7 @@ static int cp_spawn(lua_State *L) {
   p->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   p->next = ctx->procs;
   ctx->procs = p;
+  cp_reap_watch(p);
   cp_proc_set_ref(p, 1);
 
   lua_pushinteger(L, pid);

@@ -84,7 +84,7 @@ static void cp_pipe_free(cp_handle *h) {
 void cp_stream_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   cp_handle *h = cp_handle_new(L, ctx, sizeof(cp_pipe), CP_PIPE);
   h->on_free = cp_pipe_free;
-  uv_pipe_init(&ctx->loop, &h->u.pipe, 0);
+  uv_pipe_init(ctx->loop, &h->u.pipe, 0);
   uv_pipe_open(&h->u.pipe, fd);
 }
 

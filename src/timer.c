@@ -23,7 +23,7 @@ static void cp_timer_cb(uv_timer_t *t) {
 
 static int cp_timer_new(lua_State *L) {
   cp_handle *h = cp_handle_new(L, cp_ctx_get(L), sizeof(cp_handle), CP_TIMER);
-  uv_timer_init(&h->ctx->loop, &h->u.timer);
+  uv_timer_init(h->ctx->loop, &h->u.timer);
   return 1;
 }
 

@@ -73,10 +73,16 @@ function ChildProcess:_settle()
   end
 end
 
-local function on_exit(self, code, signum)
+local function on_exit(self, code, signum, lost)
   self._exited = true
   self.exitCode = code
   self.signalCode = util.signame(signum)
+  if lost then
+    -- Someone else (the host's waitpid(-1)) reaped the child: its status
+    -- is gone.  Say so rather than report a made-up exit.
+    self:emit("error", mkerror(lost, "the exit status of process " .. tostring(self.pid)
+      .. " was taken by another waitpid() in this process", { syscall = "waitpid", pid = self.pid }))
+  end
   if self._timer then
     self._timer:close()
     self._timer = nil
@@ -275,7 +281,7 @@ function M.start(spec)
   self._pending = 1 -- the exit
   self._nstdio = #spec.stdio
   self.stdio = {}
-  spec.on_exit = function(code, signum) on_exit(self, code, signum) end
+  spec.on_exit = function(code, signum, lost) on_exit(self, code, signum, lost) end
   local proc, pid, handles = core.spawn(spec)
   if not proc then
     local err = util.spawn_error("spawn", spec, pid, -handles)
