@@ -267,6 +267,7 @@ void cp_ipc_open(lua_State *L);
 void cp_timer_open(lua_State *L);
 void cp_sync_open(lua_State *L);
 void cp_poll_open(lua_State *L);
+void cp_reap_open(lua_State *L);
 
 /* Busy polling (poll.c): set up with the context; told when a channel
  * opens (+1) or is freed (-1), and when a message arrives. */

@@ -348,3 +348,14 @@ void cp_reap_close(cp_ctx *ctx) {
     if (theirs) sigaction(SIGCHLD, &cur, NULL);
   }
 }
+
+/* core.reaper() → "pidfd" or "sigchld": how this state sees exits. */
+static int cp_reaper(lua_State *L) {
+  lua_pushstring(L, cp_ctx_get(L)->use_pidfd ? "pidfd" : "sigchld");
+  return 1;
+}
+
+void cp_reap_open(lua_State *L) {
+  lua_pushcfunction(L, cp_reaper);
+  lua_setfield(L, -2, "reaper");
+}

@@ -36,6 +36,9 @@ static int cp_timer_start(lua_State *L) {
   if (rep < 0) rep = 0;
   cp_unref(L, &h->cb_ref);
   h->cb_ref = cp_ref(L, 4);
+  /* Count from now: the loop's cached time is from before whatever ran
+   * since the loop last did (blocking work, the host's own wait). */
+  uv_update_time(h->ctx->loop);
   uv_timer_start(&h->u.timer, cp_timer_cb, (uint64_t)ms, (uint64_t)rep);
   return 0;
 }

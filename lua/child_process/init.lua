@@ -58,6 +58,16 @@ function M.backend_timeout() return core.backend_timeout() end
 --- poll before it sleeps while an IPC channel is open (src/poll.c).
 M.busy_poll = core.busy_poll
 
+--- use_luv(luv): run on luv's loop, so that one uv.run() drives both.
+--- Works when luv links the same libuv as this module; otherwise a clear
+--- error that names both copies and the bridge (backend_fd) to use.
+function M.use_luv(luv)
+  if type(luv) ~= "table" then
+    error(("bad argument #1 to 'use_luv' (the luv module table expected, got %s)"):format(type(luv)), 2)
+  end
+  return core.use_luv(luv)
+end
+
 -- In a forked child, process.lua sets parentPort (nil elsewhere).
 M.parentPort = nil
 

@@ -1,0 +1,282 @@
+--- guest_spec.lua — SPEC §6: a good guest in any host process.  Child
+--- exits seen through a pidfd (no SIGCHLD handler) or the SIGCHLD fallback,
+--- kill through the pidfd, a fresh loop clock, every callback error
+--- surfacing, os.exit from a callback, a late __gc, closed stdio fds, and
+--- running on luv's loop.  The C-host cases (a host's own SIGCHLD handler,
+--- waitpid(-1), states opened and closed, threads) are in host_spec.lua.
+local H = require("helper")
+local cp, core = H.cp, H.core
+
+-- Run a Lua snippet in a fresh interpreter that can load the module;
+-- `env` entries are added to its environment.  → stdout, stderr, code
+local function lua_out(code, env, timeout)
+  local e = H.lua_env()
+  for k, v in pairs(env or {}) do e[k] = v end
+  local c = cp.spawn(H.lua, { "-e", code }, { env = e })
+  local out, err = H.collect(c.stdout), H.collect(c.stderr)
+  local status, sig = H.wait_close(c, timeout or 20000)
+  return out(), err(), status, sig
+end
+
+-- A process's caught signals (SigCgt), as a number.
+local CAUGHT = [[
+  local function caught()
+    for l in io.lines("/proc/self/status") do
+      local m = l:match("^SigCgt:%s*(%x+)")
+      if m then return tonumber(m, 16) end
+    end
+  end
+  local SIGCHLD = 1 << 16
+]]
+
+local function has_pidfd()
+  local out = lua_out([[io.write(tostring(require("child_process.core").reaper()))]])
+  return out == "pidfd"
+end
+
+describe("child exits", function()
+  after_each(function() H.assert_clean() end)
+
+  it("are watched through a pidfd: no SIGCHLD handler is installed", function()
+    assert.is_true(has_pidfd(), "this kernel has pidfd_open (Linux 5.3+)")
+    local out, err, status = lua_out(CAUGHT .. [[
+      local cp = require("child_process")
+      local before = caught() & SIGCHLD
+      local codes = {}
+      for i = 1, 5 do
+        cp.spawn("sh", { "-c", "exit " .. i }):on("exit", function(c) codes[#codes + 1] = c end)
+      end
+      cp.run()
+      table.sort(codes)
+      io.write(before, " ", caught() & SIGCHLD, " ", table.concat(codes, ","))
+    ]])
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("0 0 1,2,3,4,5", out)
+  end)
+
+  it("fall back to SIGCHLD without pidfd (LUA_CHILD_PROCESS_NO_PIDFD=1)", function()
+    local out, err, status = lua_out(CAUGHT .. [[
+      local cp = require("child_process")
+      local core = require("child_process.core")
+      local codes = {}
+      for i = 1, 5 do
+        cp.spawn("sh", { "-c", "exit " .. i }):on("exit", function(c) codes[#codes + 1] = c end)
+      end
+      local k = cp.spawn("sleep", { "10" })
+      k:on("exit", function(_, s) codes[#codes + 1] = s end)
+      k:kill("SIGKILL")
+      cp.run()
+      table.sort(codes, function(a, b) return tostring(a) < tostring(b) end)
+      io.write(core.reaper(), " ", (caught() & SIGCHLD) ~= 0 and "caught" or "-", " ",
+        table.concat(codes, ","))
+    ]], { LUA_CHILD_PROCESS_NO_PIDFD = "1" })
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("sigchld caught 1,2,3,4,5,SIGKILL", out)
+  end)
+
+  it("kill() goes through pidfd_send_signal, never kill(2)", function()
+    assert.is_true(os.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
+    local e = H.lua_env()
+    local c = cp.spawn("strace", { "-f", "-qq", "-e", "trace=kill,pidfd_send_signal,rt_sigaction",
+      H.lua, "-e", [[
+        local cp = require("child_process")
+        local s = cp.spawn("sleep", { "10" })
+        s:kill("SIGTERM")
+        cp.run()
+      ]] }, { env = e })
+    local err = H.collect(c.stderr)
+    assert.are.equal(0, H.wait_close(c, 30000))
+    local trace = err()
+    assert.matches("pidfd_send_signal%(%d+, SIGTERM", trace)
+    assert.is_nil(trace:match("[^_]kill%(%d+, SIGTERM"), trace)
+    assert.is_nil(trace:match("rt_sigaction%(SIGCHLD, {sa_handler=0x"), trace)
+  end)
+end)
+
+describe("the loop's clock", function()
+  after_each(function() H.assert_clean() end)
+
+  it("a timeout counts from when it is started, not from the last loop pass", function()
+    cp.run() -- the loop's cached time is now
+    os.execute("sleep 1")
+    local got
+    cp.exec("sleep 0.3; echo ok", { timeout = 800 }, function(err, out) got = { err, out } end)
+    H.run_until(function() return got end)
+    assert.is_nil(got[1])
+    assert.are.equal("ok\n", got[2])
+  end)
+
+  it("wait(ms) counts from the call", function()
+    cp.run()
+    os.execute("sleep 1")
+    local c = cp.spawn("sleep", { "0.3" })
+    assert.are.equal(0, c:wait(800))
+  end)
+
+  it("backend_timeout() counts from when it is asked", function()
+    local t = core.timer()
+    t:start(1500, 0, function() end)
+    os.execute("sleep 0.8")
+    local ms = cp.backend_timeout()
+    assert.is_true(ms <= 800, "backend_timeout " .. ms .. " after 800 ms of a 1500 ms timer")
+    t:close()
+    cp.run("nowait")
+  end)
+end)
+
+describe("no error is lost", function()
+  after_each(function() H.assert_clean() end)
+
+  it("two exit handlers that raise in one pass: both errors come out, one per run()", function()
+    local a, b = cp.spawn("true"), cp.spawn("true")
+    a:on("exit", function() error("first handler") end)
+    b:on("exit", function() error("second handler") end)
+    -- Let both exit before the loop looks.
+    os.execute("sleep 0.3")
+    local errs = {}
+    for _ = 1, 10 do
+      local ok, e = pcall(cp.run)
+      if ok then break end
+      errs[#errs + 1] = tostring(e):match("(%a+ handler)")
+    end
+    table.sort(errs)
+    assert.are.same({ "first handler", "second handler" }, errs)
+  end)
+
+  it("two cp.async waiters that raise: both errors come out", function()
+    local c = cp.spawn("true")
+    cp.async(function() c:wait() error("waiter one") end)
+    cp.async(function() c:wait() error("waiter two") end)
+    local errs = {}
+    for _ = 1, 10 do
+      local ok, e = pcall(cp.run)
+      if ok then break end
+      errs[#errs + 1] = tostring(e):match("(waiter %a+)")
+    end
+    table.sort(errs)
+    assert.are.same({ "waiter one", "waiter two" }, errs)
+  end)
+end)
+
+describe("a guest that the host closes", function()
+  it("os.exit(code, true) from an exit handler exits at once", function()
+    local _, err, status = lua_out([[
+      local cp = require("child_process")
+      cp.spawn("true"):on("exit", function() os.exit(3, true) end)
+      cp.run()
+      os.exit(9)
+    ]], nil, 20000)
+    assert.are.equal("", err)
+    assert.are.equal(3, status)
+  end)
+
+  it("os.exit(code, true) from a close handler, with a child still running, exits at once", function()
+    local _, err, status = lua_out([[
+      local cp = require("child_process")
+      cp.spawn("sleep", { "30" }):unref()
+      cp.spawn("true"):on("close", function() os.exit(4, true) end)
+      cp.run()
+      os.exit(9)
+    ]], nil, 20000)
+    assert.are.equal("", err)
+    assert.are.equal(4, status)
+  end)
+
+  it("a __gc that calls the module after lua_close closed it gets a Lua error", function()
+    local out, err, status = lua_out([[
+      -- Made before the module, so finalized after it at lua_close.
+      local late = setmetatable({}, { __gc = function()
+        local ok, e = pcall(function() return require("child_process").execSync("true") end)
+        io.write(tostring(ok), " ", tostring(e):match("called after its Lua state was closed") or tostring(e))
+      end })
+      local cp = require("child_process")
+      cp.execSync("true")
+      os.exit(0, true)
+    ]])
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("false called after its Lua state was closed", out)
+  end)
+
+  it("a process started with fds 0, 1 and 2 closed works and exits cleanly", function()
+    local tmp = os.tmpname()
+    local script = ([[
+      local cp = require("child_process")
+      local c = cp.spawn("sh", { "-c", "echo hi" })
+      local got = ""
+      c.stdout:on("data", function(d) got = got .. d end)
+      local code = c:wait()
+      local f = io.open(%q, "w")
+      f:write(got, code)
+      f:close()
+    ]]):format(tmp)
+    local c = cp.spawn("sh", { "-c", 'exec "$0" -e "$1" <&- >&- 2>&-', H.lua, script },
+      { env = H.lua_env() })
+    assert.are.equal(0, H.wait_close(c))
+    local f = io.open(tmp)
+    local got = f:read("a")
+    f:close()
+    os.remove(tmp)
+    assert.are.equal("hi\n0", got)
+  end)
+end)
+
+describe("cp.use_luv", function()
+  after_each(function() H.assert_clean() end)
+
+  it("with luv on the same libuv: one uv.run() drives both", function()
+    local out, err, status = lua_out([[
+      local uv = require("luv")
+      local cp = require("child_process")
+      cp.use_luv(uv)
+      local got = {}
+      local t = uv.new_timer()
+      t:start(10, 0, function() got[#got + 1] = "luv timer"; t:close() end)
+      local c = cp.spawn("sh", { "-c", "echo out; exit 5" })
+      c.stdout:on("data", function(d) got[#got + 1] = d:gsub("\n", "") end)
+      c:on("close", function(code) got[#got + 1] = "close " .. code end)
+      cp.exec("sleep 5", { timeout = 100 }, function(e) got[#got + 1] = "timeout " .. tostring(e.signal) end)
+      uv.run()
+      table.sort(got)
+      io.write(table.concat(got, ","))
+    ]])
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("close 5,luv timer,out,timeout SIGTERM", out)
+  end)
+
+  it("cp.run() still runs the shared loop, and wait() works", function()
+    local out, err, status = lua_out([[
+      local uv = require("luv")
+      local cp = require("child_process")
+      cp.use_luv(uv)
+      local fired = false
+      local t = uv.new_timer()
+      t:start(10, 0, function() fired = true; t:close() end)
+      local code = cp.spawn("sh", { "-c", "sleep 0.1; exit 6" }):wait()
+      cp.run()
+      io.write(code, " ", tostring(fired))
+    ]])
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("6 true", out)
+  end)
+
+  it("after a spawn it refuses to move, with a clear error", function()
+    local out = lua_out([[
+      local cp = require("child_process")
+      local c = cp.spawn("true")
+      local ok, e = pcall(cp.use_luv, require("luv"))
+      io.write(tostring(ok), " ", tostring(e))
+      c:wait()
+    ]])
+    assert.matches("^false .*before the first spawn", out)
+  end)
+
+  it("bad argument", function()
+    H.assert_bad_argument("luv module table expected", cp.use_luv, 42)
+    H.assert_bad_argument("luv module table expected", cp.use_luv, {})
+  end)
+end)
