@@ -94,6 +94,7 @@ local HEAP_TEXT = HEAP >= 1024 and (HEAP // 1024 .. " GiB") or (HEAP .. " MiB")
 
 local OURS = "this module"
 local NOHEAP = "this module, no heap, same block"
+local NOIDLE = "this module, no idle children, same block"
 local POLL_OFF = "this module, busy polling off"
 
 -- metric: key (from RESULT lines), unit, better = "higher" | "lower",
@@ -142,6 +143,18 @@ local W = {
     metrics = {
       { key = "rate", unit = "spawns/s", better = "higher", info_own = "W1",
         targets = { { peer = NOHEAP, ratio = 0.8 } } },
+    },
+  },
+  {
+    id = "W13", title = "spawn-seq, stdio ignore, with 100 idle children alive", count = n(2000, 80) .. " spawns",
+    impls = {
+      { OURS, lua("w1_cp.lua", n(2000, 80), "ignore", 0, 100) },
+      -- The same loop with no idle child, alternated with the row above.
+      { NOIDLE, lua("w1_cp.lua", n(2000, 80), "ignore", 0, 0) },
+    },
+    metrics = {
+      { key = "rate", unit = "spawns/s", better = "higher", info_own = "W1",
+        targets = { { peer = NOIDLE, ratio = 0.9 } } },
     },
   },
   {

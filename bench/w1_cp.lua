@@ -1,9 +1,15 @@
--- W1 / W1b (this module): spawn /bin/true N times one after another,
--- waiting for `close` each time.  args: N stdio(ignore|pipe) heapMiB
+-- W1 / W1b / W13 (this module): spawn /bin/true N times one after
+-- another, waiting for `close` each time.  args: N stdio(ignore|pipe)
+-- heapMiB idle (children kept alive meanwhile: W13)
 local B = require("bench.common")
 local cp = require("child_process")
-local N, mode, heap = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0)
+local N, mode, heap, idle = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0), B.arg(4, 0)
 if heap > 0 then B.grow_heap(heap) end
+local sleepers = {}
+for i = 1, idle do
+  sleepers[i] = cp.spawn("sleep", { "1000" }, { stdio = "ignore" })
+  sleepers[i]:unref() -- cp.run() in batch() returns while they live
+end
 local opts = mode == "ignore" and { stdio = "ignore" } or {}
 
 local function batch(n)
@@ -25,4 +31,6 @@ local t0 = B.now()
 batch(N)
 local dt = B.now() - t0
 B.result("rate", N / dt, "spawns/s")
+for i = 1, idle do sleepers[i]:kill("SIGKILL") end
+cp.run()
 B.result("hwm", B.hwm() / 1024, "MiB")
