@@ -16,8 +16,10 @@ local function loop(cq, secs)
   assert(cq:empty(), "the cqueue still had coroutines after " .. (secs or 15) .. " s")
 end
 
-describe("cp.use_cqueues", function()
-  setup(function() cp.use_cqueues(cqueues) end)
+-- What every hook for cqueues must give: run under cp.use_cqueues and
+-- under the hook the README shows over cp.use_scheduler.
+local function behaves(install)
+  setup(install)
   teardown(function() cp.use_scheduler(nil) end)
   after_each(function() H.assert_clean() end)
 
@@ -110,6 +112,40 @@ describe("cp.use_cqueues", function()
     assert.are.same({ n = 2, [2] = "timeout" }, first)
     assert.are.same({ n = 2, [2] = "SIGTERM" }, second)
     assert.is_true(ticks >= 5, "ticks: " .. ticks)
+  end)
+
+end
+
+describe("the README's cqueues hook over cp.use_scheduler", function()
+  behaves(function() H.readme_chunk("For cqueues it is:", { cp = cp, cqueues = cqueues })() end)
+end)
+
+describe("cp.use_cqueues", function()
+  behaves(function() cp.use_cqueues(cqueues) end)
+
+  it("runs the README's example", function()
+    local lines = {}
+    local function print(...)
+      local t = table.pack(...)
+      for i = 1, t.n do t[i] = tostring(t[i]) end
+      lines[#lines + 1] = table.concat(t, " ", 1, t.n)
+    end
+    H.readme_chunk("(Debian's `lua-cqueues`):", { cp = cp, print = print })()
+    local sorted = { table.unpack(lines) }
+    table.sort(sorted)
+    assert.are.same({ "0 nil", "tick 1", "tick 2", "tick 3", "tick 4", "tick 5" }, sorted)
+    -- The first tick (at 0.1 s) came while the wait (1 s) was going on; a
+    -- blocking wait would print its result first.
+    assert.are_not.equal("0 nil", lines[1])
+  end)
+
+  it("runs callbacks when nobody waits, with the README's driver coroutine", function()
+    local cq = cqueues.new()
+    local got
+    cp.exec("echo driven", function(err, out) got = { err = err, out = out } end)
+    H.readme_chunk("coroutine drives the loop:", { cp = cp, cq = cq, cqueues = cqueues })()
+    loop(cq)
+    assert.are.same({ out = "driven\n" }, got)
   end)
 
   it("wait(0) on a running child returns nil, 'timeout' at once", function()

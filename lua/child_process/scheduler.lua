@@ -48,7 +48,7 @@ end
 local FIELDS = { "running", "wait", "wake" }
 
 --- use_scheduler(hook | nil): from now on wait() inside a coroutine for
---- which hook.running() is true yields to the scheduler (nil: back to
+--- which hook.running() is truthy yields to the scheduler (nil: back to
 --- blocking waits).  hook.wait(p) must yield until p:pollfd() is readable,
 --- p:timeout() seconds have passed (nil: no limit) or hook.wake(p) is
 --- called; hook.wake(p) on a p nobody waits on must do nothing.
@@ -68,7 +68,7 @@ end
 
 --- Is the running coroutine one the installed scheduler manages?
 function M.managed()
-  return hook ~= nil and hook.running() == true
+  return hook ~= nil and hook.running() and true or false
 end
 
 --- child:wait(timeout) in a managed coroutine.  `each_handle(child, m)`
