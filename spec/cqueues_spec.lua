@@ -148,6 +148,26 @@ describe("cp.use_cqueues", function()
     assert.are.same({ out = "driven\n" }, got)
   end)
 
+  it("a forked child's messages arrive while its parent's coroutine waits", function()
+    local cq = cqueues.new()
+    local pongs, code = 0, nil
+    cq:wrap(function()
+      local c = cp.fork(H.fixtures .. "fork_hold.lua")
+      c:on("message", function(m)
+        if m == "ready" then
+          for i = 1, 20 do c:send(i) end
+        elseif type(m) == "table" then
+          pongs = pongs + 1
+          if pongs == 20 then c:send("stop") end -- then it ends by itself
+        end
+      end)
+      code = c:wait(10000)
+    end)
+    loop(cq)
+    assert.are.equal(20, pongs)
+    assert.are.equal(0, code)
+  end)
+
   it("wait(0) on a running child returns nil, 'timeout' at once", function()
     local cq = cqueues.new()
     local r
