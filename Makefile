@@ -9,7 +9,7 @@
 LUA      ?= lua5.4
 CC       ?= cc
 PKGS     := lua5.4 liblua5.4-dev libuv1-dev lua-busted
-TEST_PKGS:= lua-luv lua-cjson nodejs luarocks strace
+TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace
 
 LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)

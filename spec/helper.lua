@@ -21,6 +21,19 @@ function H.lua_env()
   return env
 end
 
+--- The first ```lua block of README.md after the line that contains
+--- `after` (plain text), as a chunk with env `env` (falls back to _G): the
+--- specs run the README's snippets themselves, so they cannot drift.
+function H.readme_chunk(after, env)
+  local f = assert(io.open(H.root .. "/README.md"))
+  local text = f:read("a")
+  f:close()
+  local at = assert(text:find(after, 1, true), "README.md has no " .. after)
+  local code = assert(text:match("```lua\n(.-)\n```", at), "no lua block after " .. after)
+  return assert(load(code, "=README.md (" .. after .. ")", "t",
+    setmetatable(env or {}, { __index = _G })))
+end
+
 --- Run the loop until cond() is true; fail the test after timeout_ms.
 function H.run_until(cond, timeout_ms, what)
   timeout_ms = timeout_ms or 10000

@@ -11,6 +11,7 @@ local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local stream = require("child_process.stream")
+local scheduler = require("child_process.scheduler")
 
 local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
@@ -48,7 +49,8 @@ function ChildProcess:_complete(...)
       if not w.woken then
         w.woken = true
         if w.timer then w.timer:close() end
-        local ok, err = pcall(resume, w.co, ...)
+        -- w.wake: a wait under another scheduler (scheduler.lua).
+        local ok, err = pcall(w.wake or resume, w.co, ...)
         if not ok then
           if first == nil then first = { err } else defer(error, err, 0) end
         end
@@ -204,7 +206,9 @@ end
 
 --- wait([timeout_ms]) → what the completion callback gets: `code, signal`
 --- for spawn and fork, `err, stdout, stderr` for exec and execFile.  In a
---- cp.async coroutine it yields; elsewhere it runs the loop.  On timeout:
+--- cp.async coroutine, or one run by the scheduler given to
+--- cp.use_scheduler / cp.use_cqueues, it yields; elsewhere it runs the
+--- loop.  On timeout:
 --- nil, "timeout" (the child keeps running).
 function ChildProcess:wait(timeout)
   if timeout ~= nil then
@@ -233,6 +237,7 @@ function ChildProcess:wait(timeout)
     error("wait() called from inside an event callback: the loop is not re-entrant; "
       .. "use cp.async(fn) and call wait() inside it", 2)
   end
+  if scheduler.managed() then return scheduler.wait(self, timeout, each_handle) end
   local timer, timed_out
   if timeout then
     timer = core.timer()

@@ -8,6 +8,7 @@
 ---   fork.lua           fork
 ---   process.lua        the forked child's `process` and parentPort
 ---   bootstrap.lua      the entry point a forked Lua child runs
+---   scheduler.lua      wait() under cqueues or another scheduler
 ---   options.lua        argument validation
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
 local core = require("child_process.core")
@@ -25,6 +26,8 @@ local LAZY = {
   execFileSync = { "child_process.sync", "execFileSync" },
   fork = { "child_process.fork", "fork" },
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
+  use_scheduler = { "child_process.scheduler", "use_scheduler" },
+  use_cqueues = { "child_process.scheduler", "use_cqueues" },
 }
 
 local M = setmetatable({ json = core.json }, {

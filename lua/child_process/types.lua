@@ -233,6 +233,30 @@ function M.async(fn, ...) end
 ---@return string path of the forked child's bootstrap script
 function M.bootstrap_path() end
 
+---The module's loop as a pollable (cqueues' protocol), handed to
+---cp.Scheduler.wait.
+---@class cp.Pollable
+---@field pollfd fun(self: cp.Pollable): integer  the loop's backend fd
+---@field events fun(self: cp.Pollable): "r"
+---@field timeout fun(self: cp.Pollable): number|nil  seconds until the loop's next timer, nil for none
+
+---What cp.use_scheduler needs of a coroutine scheduler.
+---@class cp.Scheduler
+---@field running fun(): boolean  is the running coroutine one this scheduler runs (may wait() yield)?
+---yield until p:pollfd() is readable, p:timeout() s pass, or wake(p);
+---several coroutines may wait on the same fd at once
+---@field wait fun(p: cp.Pollable)
+---@field wake fun(p: cp.Pollable)  end a wait(p) early; nothing if p is not waiting
+
+---From now on wait() in a coroutine the scheduler runs yields to it while it
+---drives the loop; nil goes back to blocking waits.
+---@param hook cp.Scheduler|nil
+function M.use_scheduler(hook) end
+
+---use_scheduler with the hook for cqueues.
+---@param cqueues table  the cqueues module table (require "cqueues")
+function M.use_cqueues(cqueues) end
+
 --- The forked child's global (Node style).
 ---@class cp.Process
 ---@field parentPort cp.ParentPort
