@@ -258,6 +258,9 @@ static void cp_chan_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
   (void)buf;
   if (nread == 0 || c->h.ctx->closing || c->h.ctx->L == NULL) return;
   if (nread < 0) {
+    /* The framer could not grow (cp_frame_space had no memory). */
+    if (nread == UV_ENOBUFS)
+      cp_chan_error(c, "ENOMEM", "out of memory: an IPC message could not be held");
     if (nread == UV_EOF && cp_frame_pending(&c->in) > 0)
       cp_chan_error(c, "ERR_IPC_BAD_MESSAGE", "channel closed in the middle of a message");
     if (!c->h.closing) cp_chan_end(c, (int)nread);
