@@ -25,12 +25,13 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
 HOST     := build/embed_host
+OOM_HOST := build/oom_host
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 
 .PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean
 
-all: $(CORE) $(HOST)
+all: $(CORE) $(HOST) $(OOM_HOST)
 
 $(BUILD)/obj/%.o: src/%.c src/cp.h src/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
@@ -40,6 +41,10 @@ $(CORE): $(OBJ) | $(BUILD)/child_process
 
 # A small C host that opens two lua_States in one process (spec/embed_spec.lua).
 $(HOST): spec/embed_host.c | build
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+
+# A host whose Lua allocator can be limited (spec/oom_spec.lua).
+$(OOM_HOST): spec/oom_host.c | build
 	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
 build $(BUILD)/obj $(BUILD)/child_process:

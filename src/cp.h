@@ -151,6 +151,14 @@ void cp_ctx_open(lua_State *L);
  */
 int cp_callback(cp_ctx *ctx, int fn_ref, int nargs);
 
+/*
+ * The same, with the arguments made inside the protected call by
+ * push(L, ud) (see ctx.c), for arguments whose making may fail (memory).
+ * *called (may be NULL) tells whether the function itself was reached.
+ */
+int cp_callback_with(cp_ctx *ctx, int fn_ref, int (*push)(lua_State *L, void *ud), void *ud,
+                     int *called);
+
 /* Registry refs: one way to hold Lua values from C, released in one place. */
 int cp_ref(lua_State *L, int idx);   /* LUA_NOREF for nil */
 void cp_unref(lua_State *L, int *ref);

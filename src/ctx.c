@@ -88,21 +88,18 @@ static void cp_error_pop(cp_ctx *ctx, lua_State *L) {
   if (--ctx->nerrors == 0) ctx->first_error = 1;
 }
 
-int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
+/* Call the function below the nargs arguments on top of ctx->L.  An error
+ * is queued for run() unless `keep` says not to (*keep = 0 afterwards:
+ * the caller decides from what it knows). */
+static int cp_callback_fn(cp_ctx *ctx, int nargs, const int *keep) {
   lua_State *L = ctx->L;
-  int base, rc;
-  if (fn_ref == LUA_NOREF || fn_ref == LUA_REFNIL) {
-    lua_pop(L, nargs);
-    return 0;
-  }
-  base = lua_gettop(L) - nargs;
+  int base = lua_gettop(L) - nargs - 1, rc;
   lua_pushcfunction(L, cp_traceback);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
-  lua_rotate(L, base + 1, 2); /* handler, fn, args... */
+  lua_insert(L, base + 1); /* handler, fn, args... */
   ctx->depth++;
   rc = lua_pcall(L, nargs, 0, base + 1);
   ctx->depth--;
-  if (rc != LUA_OK) {
+  if (rc != LUA_OK && (keep == NULL || *keep)) {
     /* Every error is kept, none lost: run() raises the first once the loop
      * has stopped, the others from the calls that follow.  Callbacks
      * already due in this iteration still run, so no event is lost
@@ -111,6 +108,60 @@ int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
     uv_stop(ctx->loop);
   }
   lua_settop(L, base);
+  return rc;
+}
+
+int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
+  lua_State *L = ctx->L;
+  if (fn_ref == LUA_NOREF || fn_ref == LUA_REFNIL) {
+    lua_pop(L, nargs);
+    return 0;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
+  lua_insert(L, -nargs - 1);
+  return cp_callback_fn(ctx, nargs, NULL);
+}
+
+/* cp_callback_with: the arguments are pushed inside the protected call, by
+ * push(L, ud), which returns how many it pushed (and may replace the
+ * function, at index 1, by another).  So a memory error while they are
+ * made (a decoded message) is caught like any error, and the caller learns
+ * whether the function itself was reached (*called). */
+typedef struct cp_tramp {
+  int fn_ref;
+  int (*push)(lua_State *L, void *ud);
+  void *ud;
+  int called;
+} cp_tramp;
+
+static int cp_tramp_call(lua_State *L) {
+  cp_tramp *t = (cp_tramp *)lua_touserdata(L, 1);
+  int n;
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
+  n = t->push(L, t->ud);
+  if (n < 0 || lua_isnil(L, 1)) return 0; /* nothing to deliver */
+  t->called = 1;
+  lua_call(L, n, 0);
+  return 0;
+}
+
+int cp_callback_with(cp_ctx *ctx, int fn_ref, int (*push)(lua_State *L, void *ud), void *ud,
+                     int *called) {
+  lua_State *L = ctx->L;
+  cp_tramp t;
+  int rc;
+  t.fn_ref = fn_ref;
+  t.push = push;
+  t.ud = ud;
+  t.called = 0;
+  lua_pushcfunction(L, cp_tramp_call);
+  lua_pushlightuserdata(L, &t);
+  /* An error of the function itself is queued; one while its arguments
+   * were made is the caller's to report (t.called is read after the call:
+   * the pointer lets cp_callback_fn see it then). */
+  rc = cp_callback_fn(ctx, 1, &t.called);
+  if (called) *called = t.called;
   return rc;
 }
 

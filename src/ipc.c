@@ -226,20 +226,41 @@ static int cp_chan_is_internal(lua_State *L) {
   return internal;
 }
 
+typedef struct cp_line {
+  cp_chan *c;
+  const char *s;
+  size_t len;
+} cp_line;
+
+/* Inside cp_callback_with: decode the line; an internal message is not
+ * delivered, a bad one goes to the error callback instead. */
+static int cp_chan_push_line(lua_State *L, void *ud) {
+  cp_line *l = (cp_line *)ud;
+  if (cp_json_decode(L, l->s, l->len)) {
+    if (cp_chan_is_internal(L)) return -1;
+    return 1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, l->c->h.cb2_ref);
+  lua_replace(L, 1);
+  lua_pushstring(L, "ERR_IPC_BAD_MESSAGE");
+  lua_insert(L, -2);
+  return 2;
+}
+
 static void cp_chan_deliver(cp_chan *c, const char *line, size_t len) {
-  lua_State *L = c->h.ctx->L;
+  cp_line l;
   size_t i;
+  int called;
   for (i = 0; i < len; i++) /* blank lines carry nothing */
     if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') break;
   if (i == len) return;
-  if (cp_json_decode(L, line, len)) {
-    if (cp_chan_is_internal(L)) lua_pop(L, 1);
-    else cp_callback(c->h.ctx, c->h.cb_ref, 1);
-  } else {
-    lua_pushstring(L, "ERR_IPC_BAD_MESSAGE");
-    lua_insert(L, -2);
-    cp_callback(c->h.ctx, c->h.cb2_ref, 2);
-  }
+  l.c = c;
+  l.s = line;
+  l.len = len;
+  /* Decoding inside the protected call: a message too big for the memory
+   * left is an error event, and the loop goes on. */
+  if (cp_callback_with(c->h.ctx, c->h.cb_ref, cp_chan_push_line, &l, &called) != LUA_OK && !called)
+    cp_chan_error(c, "ENOMEM", "out of memory: an IPC message could not be held");
 }
 
 static void cp_chan_end(cp_chan *c, int err) {
