@@ -3,6 +3,11 @@
 #   make          build build/child_process/core.so (and the spec host)
 #   make demo     install what is missing, build, run examples/
 #   make test     install what is missing, build, run the busted specs
+#   make deps-matrix   build libuv 1.52.1 and a LuaRocks-style luv (its own
+#                 static libuv) from $(DEPS) into build/deps/ (tools/build-matrix)
+#   make test-uv152    the whole suite with the module built against libuv 1.52.1
+#   make test-luv-static   spec/luv_static_spec.lua beside the LuaRocks-style luv
+#   make test-nopidfd  the whole suite with the pidfd-less fallback forced
 #
 # Set WERROR=1 (CI does) to turn warnings into errors.
 
@@ -14,6 +19,20 @@ TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace
 LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+# UV_PREFIX=<dir>: build against the libuv installed there (rpath to it)
+# instead of Debian's, e.g. UV_PREFIX=build/deps/libuv-1.52.1 BUILD=build/uv152.
+ifdef UV_PREFIX
+UV_INC   := -I$(abspath $(UV_PREFIX))/include
+UV_LIB   := -L$(abspath $(UV_PREFIX))/lib -Wl,-rpath,$(abspath $(UV_PREFIX))/lib -luv
+endif
+# The upstream archives of the test matrix (../shared/deps/ beside the checkout).
+# (A worktree one level deeper finds it at ../../shared/deps.)
+DEPS     ?= $(firstword $(wildcard ../shared/deps ../../shared/deps) ../shared/deps)
+UV152    := build/deps/libuv-1.52.1
+LUV_STATIC := build/deps/luv-static/luv.so
+# Whole-suite targets build it first when the archives are there; without
+# them spec/luv_static_spec.lua fails, saying what to build (it never passes).
+LUV_STATIC_IF := $(if $(wildcard $(DEPS)/luv-1.52.1-0.tar.gz),$(LUV_STATIC))
 
 WARN     := -Wall -Wextra $(if $(WERROR),-Werror)
 OPT      ?= -O2 -g
@@ -26,12 +45,14 @@ OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
 HOST     := build/embed_host
 OOM_HOST := build/oom_host
+GUEST    := build/guest_host
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 
-.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean
+.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean \
+  deps-matrix test-uv152 test-luv-static test-nopidfd
 
-all: $(CORE) $(HOST) $(OOM_HOST)
+all: $(CORE) $(HOST) $(OOM_HOST) $(GUEST)
 
 $(BUILD)/obj/%.o: src/%.c src/cp.h src/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
@@ -47,6 +68,12 @@ $(HOST): spec/embed_host.c | build
 $(OOM_HOST): spec/oom_host.c | build
 	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
+# A C host in which the module is a guest: its own SIGCHLD handler,
+# waitpid(-1), states opened and closed in a loop, states on threads
+# (spec/guest_host_spec.lua).
+$(GUEST): spec/guest_host.c | build
+	$(CC) -std=c99 -D_GNU_SOURCE -pthread $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+
 build $(BUILD)/obj $(BUILD)/child_process:
 	mkdir -p $@
 
@@ -61,16 +88,43 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@for f in examples/*.lua; do echo "== $$f"; $(RUN_ENV) $(LUA) $$f || exit 1; done
 
-test: test-deps
+# spec/luv_static_spec.lua needs the LuaRocks-style luv: built once (~20-70 s).
+test: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
+
+# The test matrix (SPEC §6).  tools/build-matrix skips what is up to date.
+deps-matrix:
+	DEPS=$(DEPS) ./tools/build-matrix all
+
+$(UV152)/lib/libuv.so:
+	DEPS=$(DEPS) ./tools/build-matrix libuv
+
+$(LUV_STATIC):
+	DEPS=$(DEPS) ./tools/build-matrix luv
+
+# The module in its own build dir, linked (rpath) to libuv 1.52.1; the
+# check proves the suite really runs on that libuv, not on Debian's.
+test-uv152: test-deps $(UV152)/lib/libuv.so $(LUV_STATIC_IF)
+	@$(MAKE) --no-print-directory BUILD=build/uv152 UV_PREFIX=$(UV152) all
+	LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/uv152/?.so;;" $(LUA) -e \
+	  'require("child_process"); for l in io.lines("/proc/self/maps") do if l:find("libuv-1.52.1/lib/libuv.so", 1, true) then print("module runs on " .. l:match("%S+$$")) os.exit(0) end end print("the module did not load libuv 1.52.1") os.exit(1)'
+	LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/uv152/?.so;;" busted --lua=$(LUA) $(BUSTED_ARGS) spec
+
+test-luv-static: test-deps $(LUV_STATIC)
+	@$(MAKE) --no-print-directory all
+	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec/luv_static_spec.lua
+
+test-nopidfd: test-deps $(LUV_STATIC_IF)
+	@$(MAKE) --no-print-directory all
+	$(RUN_ENV) LUA_CHILD_PROCESS_NO_PIDFD=1 busted --lua=$(LUA) $(BUSTED_ARGS) spec
 
 # The whole suite with the module built under ASan + UBSan.  lua5.4 is not
 # instrumented, so the ASan runtime is preloaded.  Leak checking is left to
 # `make valgrind`: under LD_PRELOAD every child (sh, echo…) would report its
 # own allocations too.
 ASAN_LIB = $(shell $(CC) -print-file-name=libasan.so)
-asan: test-deps
+asan: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/asan build/asan/child_process/core.so \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -81,7 +135,7 @@ asan: test-deps
 
 # The whole suite under valgrind (memcheck of the parent: the module's own
 # allocations).  spec/valgrind.supp suppresses only what libc/Lua own.
-valgrind: test-deps
+valgrind: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	  --suppressions=spec/valgrind.supp --quiet $(LUA) /usr/bin/busted $(BUSTED_ARGS) spec

@@ -12,12 +12,20 @@ H.core = core
 H.root = core.cwd()
 H.fixtures = H.root .. "/spec/fixtures/"
 H.lua = core.exepath() -- the interpreter running busted (lua5.4)
+-- The build dir whose core.so this run loaded (build/, or build/uv152/ when
+-- `make test-uv152` runs the suite against libuv 1.52.1): children load the same.
+H.build = (function()
+  local p = package.searchpath("child_process.core", package.cpath) or "build/child_process/core.so"
+  local dir = p:match("^(.*)/child_process/core%.so$") or "build"
+  return dir:sub(1, 1) == "/" and dir or H.root .. "/" .. dir
+end)()
 
 --- The env a child needs to load the module from this checkout.
 function H.lua_env()
   local env = core.environ()
   env.LUA_PATH = H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;"
-  env.LUA_CPATH = H.root .. "/build/?.so;;"
+  env.LUA_CPATH = H.build .. "/?.so;;"
+  env.CP_BUILD = H.build
   return env
 end
 

@@ -68,7 +68,8 @@ function M.use_luv(luv)
   if type(luv) ~= "table" then
     error(("bad argument #1 to 'use_luv' (the luv module table expected, got %s)"):format(type(luv)), 2)
   end
-  return core.use_luv(luv)
+  local ok, err = pcall(core.use_luv, luv)
+  if not ok then error((tostring(err):gsub("^[^:]*:%d+: ", "")), 2) end
 end
 
 -- In a forked child, process.lua sets parentPort (nil elsewhere).
