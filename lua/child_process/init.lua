@@ -6,6 +6,8 @@
 ---   exec.lua           exec, execFile
 ---   sync.lua           spawnSync, execSync, execFileSync
 ---   fork.lua           fork
+---   request.lua        child:request, process.handle (request/response)
+---   pool.lua           pool: a pool of forked workers
 ---   process.lua        the forked child's `process` and parentPort
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   options.lua        argument validation
@@ -25,6 +27,7 @@ local LAZY = {
   execFileSync = { "child_process.sync", "execFileSync" },
   fork = { "child_process.fork", "fork" },
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
+  pool = { "child_process.pool", "pool" },
 }
 
 local M = setmetatable({ json = core.json }, {
