@@ -529,7 +529,7 @@ function Pool:map(list, cb)
     defer(function() job:_settle(nil, job.results) end)
     return job
   end
-  if self._qt - self._qh + n > self._maxQueue then
+  if self._qt - self._qh + 1 + n > self._maxQueue then
     job:_fail_now(mkerror("ERR_POOL_QUEUE_FULL", ("the pool's queue is full (maxQueue = %d)"):format(self._maxQueue)))
     return job
   end
