@@ -4,7 +4,7 @@
 const path = require('path');
 const fs = require('fs');
 const n = Number(process.argv[2] || 100000);
-const workerpool = require(path.join(process.argv[3], 'node_modules', 'workerpool'));
+const workerpool = require(path.resolve(process.argv[3], 'node_modules', 'workerpool'));
 
 function cpuNs(pids) {
   let total = 0;

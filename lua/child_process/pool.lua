@@ -71,7 +71,9 @@ end
 local function check_value(v, n, fname)
   local t = type(v)
   if t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then argerror(n, fname, "value cannot be encoded: " .. tostring(v)) end
+    if v ~= v or v == math.huge or v == -math.huge then
+      argerror(n, fname, "value cannot be encoded: " .. tostring(v))
+    end
   elseif t == "string" then
     if not utf8.len(v) then argerror(n, fname, "value cannot be encoded: invalid UTF-8 string") end
   elseif t == "table" then
@@ -235,7 +237,7 @@ function Pool:_on_envelope(w, msg)
   if w.retiring and w.nb == 0 then retire(w) end
   -- More work first: the worker computes while the callbacks below run.
   self:_pump()
-  local ok, err = true, nil
+  local ok, err
   if rec.n then
     local results, errors = msg.batch, msg.errors
     if errors == null then errors = nil end
@@ -295,7 +297,8 @@ function Pool:_on_close(w, code, sig)
   end
   if startup and self:listenerCount("error") > 0 then
     local e = w.error or mkerror("ERR_WORKER_INIT",
-      ("worker %s exited (code %s, signal %s) before it was ready"):format(tostring(w.pid), tostring(code), tostring(sig)),
+      ("worker %s exited (code %s, signal %s) before it was ready")
+        :format(tostring(w.pid), tostring(code), tostring(sig)),
       { exitCode = code, signal = sig, pid = w.pid })
     local ok2, err2 = pcall(self.emit, self, "error", e)
     if ok and not ok2 then ok, err = ok2, err2 end
