@@ -17,7 +17,7 @@ describe("pool soak", function()
     local fds = H.fd_count()
     local pool = cp.pool(H.fixtures .. "req_worker.lua", { size = 2 })
     local submitted, answered, ok, failed, wrong, twice, other = 0, 0, 0, 0, 0, 0, nil
-    local kills, rss_sample, rss_end = 0, nil, nil
+    local kills, rss_sample = 0, nil
     local t0 = H.core.now()
 
     local function kill_one()
@@ -64,7 +64,7 @@ describe("pool soak", function()
     H.run_until(function() return answered == N end, 600000, "all answers")
     local secs = (H.core.now() - t0) / 1000
     collectgarbage("collect")
-    rss_end = H.status_kib()
+    local rss_end = H.status_kib()
     local stats = pool.stats
     local done_, failed_ = stats.done, stats.failed
     pool:close()
