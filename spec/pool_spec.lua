@@ -194,11 +194,38 @@ describe("cp.pool", function()
     assert.is_nil(e2)
     assert.are.equal(42, r)
     assert.are_not.equal(pid, pids(pool)[1])
-    -- a worker killed inside a batch: the timed-out batch fails, later ones run
+    -- with taskTimeout, tasks go one per message: only the stuck one fails
     local jobs = {}
     for i = 1, 10 do jobs[i] = pool:run(i == 5 and { op = "hang" } or i) end
     wait_all(jobs)
-    assert.are.equal("ETIMEDOUT", (jobs[5]:wait()).code)
+    for i = 1, 10 do
+      local e, v = jobs[i]:wait()
+      if i == 5 then
+        assert.are.equal("ETIMEDOUT", e.code)
+      else
+        assert.is_nil(e)
+        assert.are.equal(2 * i, v)
+      end
+    end
+    shut(pool)
+  end)
+
+  it("with batches and taskTimeout, a stuck task fails the tasks of its batch only", function()
+    local pool = cp.pool(WORKER, { size = 1, taskTimeout = 200, batch = 4 })
+    ready_workers(pool, 1)
+    -- the first goes alone (the queue is empty), then [2-5] [6-9] [10-12]
+    local jobs = {}
+    for i = 1, 12 do jobs[i] = pool:run(i == 6 and { op = "hang" } or i) end
+    wait_all(jobs)
+    for i = 1, 12 do
+      local e, v = jobs[i]:wait()
+      if i >= 6 and i <= 9 then
+        assert.are.equal("ETIMEDOUT", e.code)
+      else
+        assert.is_nil(e)
+        assert.are.equal(2 * i, v)
+      end
+    end
     shut(pool)
   end)
 

@@ -606,7 +606,9 @@ function M.pool(modulePath, opts)
   if self._maxTasks == math.huge then self._maxTasks = nil end
   self._idleTimeout = opt_ms(o, "idleTimeout")
   self._concurrency = opt_int(o, "concurrency", 1) or 1
-  self._batch = opt_int(o, "batch", 1) or BATCH
+  -- With taskTimeout, one task per message by default: a stuck task then
+  -- fails alone, and its deadline does not stretch over a batch.
+  self._batch = opt_int(o, "batch", 1) or (self._taskTimeout and 1 or BATCH)
   if o.args ~= nil and type(o.args) ~= "table" then
     argerror(2, "pool", "option 'args' must be a table, got " .. type(o.args))
   end
