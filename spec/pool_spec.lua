@@ -30,11 +30,30 @@ local function ready_workers(pool, n)
   H.run_until(function() return #pids(pool) == n end, 20000, n .. " ready workers")
 end
 
+-- Pools made by a test: a test that fails half-way must not leave its
+-- workers to the tests after it.
+local made = {}
+local function new_pool(...)
+  local pool = cp.pool(...)
+  made[#made + 1] = pool
+  return pool
+end
+
 describe("cp.pool", function()
-  after_each(function() H.assert_clean() end)
+  after_each(function()
+    local left = made
+    made = {}
+    for _, pool in ipairs(left) do
+      if not pool.closed then
+        pool:terminate()
+        H.run_until(function() return pool.closed end, 20000, "pool terminated")
+      end
+    end
+    H.assert_clean()
+  end)
 
   it("runs tasks and answers each through its callback and wait()", function()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     local got = {}
     local jobs = {}
     for i = 1, 300 do
@@ -56,7 +75,7 @@ describe("cp.pool", function()
   end)
 
   it("a blocking wait() drives the loop; nil values and replies pass", function()
-    local pool = cp.pool(WORKER, { size = 1 })
+    local pool = new_pool(WORKER, { size = 1 })
     local err, r = pool:run({ op = "double", n = 5 }):wait(20000)
     assert.is_nil(err)
     assert.are.equal(10, r)
@@ -73,7 +92,7 @@ describe("cp.pool", function()
   end)
 
   it("map() returns results in input order; a failing item fails the job with its index", function()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     local list = {}
     for i = 1, 1000 do list[i] = i end
     local err, res = pool:map(list):wait(20000)
@@ -94,7 +113,7 @@ describe("cp.pool", function()
   end)
 
   it("a task's error comes back with code and traceback; the tasks around it are fine", function()
-    local pool = cp.pool(WORKER, { size = 1 })
+    local pool = new_pool(WORKER, { size = 1 })
     local jobs = {}
     for i = 1, 40 do
       jobs[i] = pool:run(i == 20 and { op = "fail", code = "EBAD", msg = "bad" } or i)
@@ -116,7 +135,7 @@ describe("cp.pool", function()
   end)
 
   it("defaults to one worker per CPU", function()
-    local pool = cp.pool(WORKER)
+    local pool = new_pool(WORKER)
     local n = require("child_process.pool").cpus()
     local f = io.popen("nproc --all")
     assert.are.equal(tonumber(f:read("l")), n)
@@ -126,7 +145,7 @@ describe("cp.pool", function()
   end)
 
   it("a worker that exits mid-task fails only its own tasks (ERR_WORKER_EXITED, exit code) and is replaced", function()
-    local pool = cp.pool(WORKER, { size = 2, batch = 1 })
+    local pool = new_pool(WORKER, { size = 2, batch = 1 })
     ready_workers(pool, 2)
     local exits = {}
     pool:on("exit", function(code, sig, pid) exits[#exits + 1] = { code, sig, pid } end)
@@ -154,7 +173,7 @@ describe("cp.pool", function()
   end)
 
   it("an uncaught error in a worker fails its task with ERR_WORKER_EXITED (code 1); the worker is replaced", function()
-    local pool = cp.pool(WORKER, { size = 1, silent = true })
+    local pool = new_pool(WORKER, { size = 1, silent = true })
     local err = pool:run({ op = "uncaught" }):wait(20000)
     assert.are.equal("ERR_WORKER_EXITED", err.code)
     assert.are.equal(1, err.exitCode)
@@ -165,7 +184,7 @@ describe("cp.pool", function()
   end)
 
   it("a worker SIGKILLed from outside fails its tasks with the signal and is replaced", function()
-    local pool = cp.pool(WORKER, { size = 1 })
+    local pool = new_pool(WORKER, { size = 1 })
     ready_workers(pool, 1)
     local pid = pids(pool)[1]
     local job = pool:run({ op = "exec", cmd = "sleep 30" })
@@ -183,7 +202,7 @@ describe("cp.pool", function()
   end)
 
   it("a task that never answers is ended by taskTimeout (ETIMEDOUT); the worker is replaced", function()
-    local pool = cp.pool(WORKER, { size = 1, taskTimeout = 300 })
+    local pool = new_pool(WORKER, { size = 1, taskTimeout = 300 })
     ready_workers(pool, 1)
     local pid = pids(pool)[1]
     local stuck = pool:run({ op = "hang" })
@@ -211,7 +230,7 @@ describe("cp.pool", function()
   end)
 
   it("with batches and taskTimeout, a stuck task fails the tasks of its batch only", function()
-    local pool = cp.pool(WORKER, { size = 1, taskTimeout = 200, batch = 4 })
+    local pool = new_pool(WORKER, { size = 1, taskTimeout = 200.5, batch = 4 })
     ready_workers(pool, 1)
     -- the first goes alone (the queue is empty), then [2-5] [6-9] [10-12]
     local jobs = {}
@@ -230,7 +249,7 @@ describe("cp.pool", function()
   end)
 
   it("a worker that dies of kill -9 inside a batch fails that batch only", function()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     ready_workers(pool, 2)
     local jobs = {}
     for i = 1, 2000 do jobs[i] = pool:run(i == 1000 and { op = "kill9" } or i) end
@@ -254,7 +273,7 @@ describe("cp.pool", function()
   end)
 
   it("a full queue fails at once with ERR_POOL_QUEUE_FULL", function()
-    local pool = cp.pool(WORKER, { size = 1, maxQueue = 3 })
+    local pool = new_pool(WORKER, { size = 1, maxQueue = 3 })
     local jobs = {}
     for i = 1, 3 do jobs[i] = pool:run(i) end -- the worker is not ready: all queued
     local called
@@ -272,7 +291,7 @@ describe("cp.pool", function()
   end)
 
   it("maxTasksPerWorker recycles workers", function()
-    local pool = cp.pool(WORKER, { size = 1, maxTasksPerWorker = 3 })
+    local pool = new_pool(WORKER, { size = 1, maxTasksPerWorker = 3 })
     local seen = {}
     for _ = 1, 9 do
       local err, pid = pool:run({ op = "pid" }):wait(20000)
@@ -289,7 +308,7 @@ describe("cp.pool", function()
   end)
 
   it("idleTimeout retires idle workers; a new task brings them back", function()
-    local pool = cp.pool(WORKER, { size = 2, idleTimeout = 100 })
+    local pool = new_pool(WORKER, { size = 2, idleTimeout = 100 })
     assert.are.equal(2, select(2, pool:run(1):wait(20000)))
     H.run_until(function() return pool.stats.workers == 0 end, 20000, "workers retired")
     local err, r = pool:run(5):wait(20000)
@@ -301,14 +320,14 @@ describe("cp.pool", function()
 
   it("concurrency lets a worker hold several tasks at once", function()
     -- Two rendezvous tasks answer only once both are in the same worker.
-    local pool = cp.pool(WORKER, { size = 1, concurrency = 2, batch = 1 })
+    local pool = new_pool(WORKER, { size = 1, concurrency = 2, batch = 1 })
     local err, res = pool:map({ { op = "rendezvous" }, { op = "rendezvous" } }):wait(20000)
     assert.is_nil(err)
     table.sort(res)
     assert.are.same({ "first", "second" }, res)
     shut(pool)
     -- with concurrency 1 the first one holds the worker: taskTimeout ends it
-    pool = cp.pool(WORKER, { size = 1, taskTimeout = 300, batch = 1 })
+    pool = new_pool(WORKER, { size = 1, taskTimeout = 300, batch = 1 })
     local a, b = pool:run({ op = "rendezvous" }), pool:run({ op = "rendezvous" })
     assert.are.equal("ETIMEDOUT", (a:wait(20000)).code)
     assert.are.equal("ETIMEDOUT", (b:wait(20000)).code)
@@ -316,7 +335,7 @@ describe("cp.pool", function()
   end)
 
   it("jobs can be waited for inside cp.async", function()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     local out = {}
     for i = 1, 4 do
       cp.async(function()
@@ -330,7 +349,7 @@ describe("cp.pool", function()
   end)
 
   it("an idle pool does not keep cp.run() running", function()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     local n = 0
     for i = 1, 10 do pool:run(i, function() n = n + 1 end) end
     cp.run()
@@ -340,7 +359,7 @@ describe("cp.pool", function()
 
   it("close() finishes the queue, then the workers exit; later runs fail with ERR_POOL_CLOSED", function()
     local fds = H.fd_count()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     local jobs = {}
     for i = 1, 500 do jobs[i] = pool:run(i) end
     local closed = false
@@ -361,7 +380,7 @@ describe("cp.pool", function()
 
   it("terminate() fails queued and running tasks and leaves no child and no fd", function()
     local fds = H.fd_count()
-    local pool = cp.pool(WORKER, { size = 2 })
+    local pool = new_pool(WORKER, { size = 2 })
     ready_workers(pool, 2)
     local jobs = {}
     for i = 1, 4 do jobs[i] = pool:run({ op = "exec", cmd = "sleep 30" }) end
@@ -381,7 +400,7 @@ describe("cp.pool", function()
   end)
 
   it("workers that cannot start fail the queue with ERR_WORKER_INIT instead of looping", function()
-    local pool = cp.pool(F .. "req_load_error.lua", { size = 2, silent = true })
+    local pool = new_pool(F .. "req_load_error.lua", { size = 2, silent = true })
     local errors = {}
     pool:on("error", function(e) errors[#errors + 1] = e end)
     local err = pool:run(1):wait(20000)
@@ -396,7 +415,7 @@ describe("cp.pool", function()
   end)
 
   it("a pool of Node.js workers speaks the same protocol, batches included", function()
-    local pool = cp.pool(F .. "node_req_worker.js", { size = 2, execPath = "node" })
+    local pool = new_pool(F .. "node_req_worker.js", { size = 2, execPath = "node" })
     local list = {}
     for i = 1, 300 do list[i] = i end
     list[150] = { op = "fail", code = "ENODE", msg = "x" }
@@ -428,7 +447,7 @@ describe("cp.pool", function()
     H.assert_bad_argument("option 'concurrency'", cp.pool, WORKER, { concurrency = 0 })
     H.assert_bad_argument("option 'args'", cp.pool, WORKER, { args = "x" })
     H.assert_bad_argument("option 'execArgv'", cp.pool, WORKER, { execArgv = 5 })
-    local pool = cp.pool(WORKER, { size = 1 })
+    local pool = new_pool(WORKER, { size = 1 })
     H.assert_bad_argument("#1 to 'run' (value cannot be encoded", function() pool:run(function() end) end)
     H.assert_bad_argument("#1 to 'run' (value cannot be encoded", function() pool:run({ a = 0 / 0 }) end)
     H.assert_bad_argument("#1 to 'run' (value cannot be encoded", function() pool:run("\255") end)

@@ -194,7 +194,7 @@ function Pool:_timed_out(w)
   w.child:kill("SIGKILL")
   local ms = self._taskTimeout
   finish_all(self, late, n, function()
-    return mkerror("ETIMEDOUT", ("task timed out after %d ms; worker %s killed"):format(ms, tostring(w.pid)),
+    return mkerror("ETIMEDOUT", ("task timed out after %g ms; worker %s killed"):format(ms, tostring(w.pid)),
       { pid = w.pid })
   end)
 end

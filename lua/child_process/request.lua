@@ -258,7 +258,7 @@ function M.request(child, value, opts, cb)
     t:start(math.floor(timeout), 0, function()
       if st.pending[id] ~= p then return end
       st.pending[id] = nil
-      p:_settle(mkerror("ETIMEDOUT", ("request timed out after %d ms"):format(timeout)), nil)
+      p:_settle(mkerror("ETIMEDOUT", ("request timed out after %g ms"):format(timeout)), nil)
     end)
   end
   return p
