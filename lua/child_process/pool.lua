@@ -361,17 +361,24 @@ function Pool:_pump()
   local queued = self._qt - self._qh + 1
   if queued <= 0 then return end
   local workers, conc = self._workers, self._concurrency
-  local free = 0
+  local free, slots = 0, 0
   for i = 1, #workers do
     local w = workers[i]
-    if w.ready and not w.dead and not w.retiring and w.child.connected then free = free + conc - w.nb end
+    if not w.dead and not w.retiring then
+      slots = slots + conc
+      if w.ready and w.child.connected then free = free + conc - w.nb end
+    end
   end
   if free <= 0 then return self:_grow() end
+  -- Batch size: a quarter of each slot's share of the queue (as Python's
+  -- Pool.map chunks), so that uneven tasks still spread over the workers
+  -- (those still starting included) and a short queue goes one by one.
+  local share = 4 * (slots > 0 and slots or 1)
   local q, maxb, ttl, quota = self._queue, self._batch, self._taskTimeout, self._maxTasks
   for i = 1, #workers do
     local w = workers[i]
     while queued > 0 and w.ready and not w.dead and not w.retiring and w.nb < conc and w.child.connected do
-      local b = (queued + free - 1) // free
+      local b = (queued + share - 1) // share
       if b > maxb then b = maxb end
       if quota and b > quota - w.assigned then b = quota - w.assigned end
       local id = self._nextid + 1
@@ -397,7 +404,6 @@ function Pool:_pump()
       end
       self._qh = h + b
       queued = queued - b
-      free = free - 1
       w.inflight[id] = rec
       w.nb = w.nb + 1
       w.nt = w.nt + b
