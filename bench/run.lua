@@ -291,12 +291,12 @@ local function ensure_workerpool()
 end
 
 W[#W + 1] = {
-  id = "W11", title = "pool: tiny tasks n → n*2 through a pool of 2 workers, one run per task", count = n(100000, 10000) .. " tasks",
+  id = "W11", title = "pool: tiny tasks n → n*2 through a pool of 2 workers, one run per task", count = n(100000, 5000) .. " tasks",
   setup = ensure_workerpool,
   impls = {
-    { OURS, lua("w11_cp.lua", n(100000, 10000)) },
-    { "python multiprocessing imap chunksize=1", "python3 bench/w11_py.py " .. n(100000, 10000) },
-    { "npm workerpool (process)", "env W11_NPM_DIR=" .. NPM .. " " .. node("w11_workerpool.js", n(100000, 10000), NPM) },
+    { OURS, lua("w11_cp.lua", n(100000, 5000)) },
+    { "python multiprocessing imap chunksize=1", "python3 bench/w11_py.py " .. n(100000, 5000) },
+    { "npm workerpool (process)", "env W11_NPM_DIR=" .. NPM .. " " .. node("w11_workerpool.js", n(100000, 5000), NPM) },
   },
   metrics = {
     { key = "rate", unit = "tasks/s", better = "higher",
