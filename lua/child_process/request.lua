@@ -6,7 +6,7 @@
 --- JSON messages whose top-level object has the reserved key "$cp".  They
 --- are never delivered to `message` listeners.
 ---   {"$cp":"req","id":7,"data":V}            a request (no "data": nil)
----   {"$cp":"req","id":7,"batch":[V1,…,Vn]}   n requests, ids 7…7+n-1 (pools;
+---   {"$cp":"req","id":7,"batch":[V1,…,Vn]}   n requests in one message (pools;
 ---                                             null stands for nil)
 ---   {"$cp":"res","id":7,"data":R}            its reply
 ---   {"$cp":"res","id":7,"error":{"message":…,"code":…,"traceback":…}}
