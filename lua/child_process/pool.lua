@@ -332,15 +332,42 @@ end
 -- The queue and dispatch
 ---------------------------------------------------------------------------
 
-function Pool:_fail_queue(make_err)
-  local q, h, t = self._queue, self._qh, self._qt
-  local tasks, n = {}, 0
-  for i = h, t do
-    n = n + 1
-    tasks[n] = q[i]
-    q[i] = nil
+-- The queue is two arrays: tasks are taken from _queue[_qh.._qt] and
+-- added to _in[1.._nin]; when the first runs out, the second takes its
+-- place.  (One array with a moving window would drift past its array
+-- part into the hash part, and cost a rehash every few thousand tasks
+-- while the queue never empties.)
+local function qlen(self)
+  return self._qt - self._qh + 1 + self._nin
+end
+
+local function enqueue(self, task)
+  local n = self._nin + 1
+  self._nin = n
+  self._in[n] = task
+end
+
+-- The next task (the caller knows there is one).
+local function take(self)
+  local h = self._qh
+  if h > self._qt then
+    self._queue, self._qt = self._in, self._nin
+    self._in, self._nin = {}, 0
+    h = 1
   end
-  self._qh, self._qt = 1, 0
+  local q = self._queue
+  local t = q[h]
+  q[h] = nil
+  self._qh = h + 1
+  return t
+end
+
+function Pool:_fail_queue(make_err)
+  local tasks, n = {}, 0
+  for _ = 1, qlen(self) do
+    n = n + 1
+    tasks[n] = take(self)
+  end
   finish_all(self, tasks, n, make_err)
 end
 
@@ -358,7 +385,7 @@ end
 
 -- Send queued tasks to workers with a free slot.
 function Pool:_pump()
-  local queued = self._qt - self._qh + 1
+  local queued = qlen(self)
   if queued <= 0 then return end
   local workers, conc = self._workers, self._concurrency
   local free, slots = 0, 0
@@ -374,7 +401,7 @@ function Pool:_pump()
   -- Pool.map chunks), so that uneven tasks still spread over the workers
   -- (those still starting included) and a short queue goes one by one.
   local share = 4 * (slots > 0 and slots or 1)
-  local q, maxb, ttl, quota = self._queue, self._batch, self._taskTimeout, self._maxTasks
+  local maxb, ttl, quota = self._batch, self._taskTimeout, self._maxTasks
   for i = 1, #workers do
     local w = workers[i]
     while queued > 0 and w.ready and not w.dead and not w.retiring and w.nb < conc and w.child.connected do
@@ -383,18 +410,15 @@ function Pool:_pump()
       if quota and b > quota - w.assigned then b = quota - w.assigned end
       local id = self._nextid + 1
       self._nextid = id
-      local h = self._qh
       local rec, msg
       if b == 1 then
-        rec = q[h]
-        q[h] = nil
+        rec = take(self)
         msg = { [KEY] = "req", id = id, data = rec.data }
       else
         rec = { n = b }
         local data = {}
         for j = 1, b do
-          local t = q[h + j - 1]
-          q[h + j - 1] = nil
+          local t = take(self)
           rec[j] = t
           local d = t.data
           if d == nil then d = null end
@@ -402,7 +426,6 @@ function Pool:_pump()
         end
         msg = { [KEY] = "req", id = id, batch = data }
       end
-      self._qh = h + b
       queued = queued - b
       w.inflight[id] = rec
       w.nb = w.nb + 1
@@ -429,14 +452,13 @@ function Pool:_pump()
     end
     if queued <= 0 then break end
   end
-  if self._qt < self._qh then self._qh, self._qt = 1, 0 end
   if queued > 0 then self:_grow() end
 end
 
 -- After tasks settled: idle workers stop holding the loop (cp.run()
 -- returns when the pool has nothing to do), idle timers, and close().
 function Pool:_settle_state()
-  local busy = self._inflight > 0 or self._qt >= self._qh
+  local busy = self._inflight > 0 or qlen(self) > 0
   if busy then
     if self._idle then
       self._idle = false
@@ -485,12 +507,6 @@ function Pool:_check_closed()
   if self:listenerCount("close") > 0 then self:emit("close") end
 end
 
-local function enqueue(self, task)
-  local t = self._qt + 1
-  self._qt = t
-  self._queue[t] = task
-end
-
 ---------------------------------------------------------------------------
 -- Public API
 ---------------------------------------------------------------------------
@@ -507,11 +523,15 @@ function Pool:run(value, cb)
     job:_fail_now(mkerror(self._terminated and "ERR_POOL_TERMINATED" or "ERR_POOL_CLOSED", "the pool is closed"))
     return job
   end
-  if self._qt - self._qh + 1 >= self._maxQueue then
+  local waiting = qlen(self)
+  if waiting >= self._maxQueue then
     job:_fail_now(mkerror("ERR_POOL_QUEUE_FULL", ("the pool's queue is full (maxQueue = %d)"):format(self._maxQueue)))
     return job
   end
+  -- Tasks already waiting mean no worker has a free slot (every pump
+  -- fills them): the next answer sends this one.
   enqueue(self, job)
+  if waiting > 0 then return job end
   if self._idle then self:_settle_state() end
   if self._startfails >= 3 then self._startfails = 0 end
   self:_pump()
@@ -538,7 +558,7 @@ function Pool:map(list, cb)
     defer(function() job:_settle(nil, job.results) end)
     return job
   end
-  if self._qt - self._qh + 1 + n > self._maxQueue then
+  if qlen(self) + n > self._maxQueue then
     job:_fail_now(mkerror("ERR_POOL_QUEUE_FULL", ("the pool's queue is full (maxQueue = %d)"):format(self._maxQueue)))
     return job
   end
@@ -624,7 +644,7 @@ function M.pool(modulePath, opts)
     if not POOL_KEYS[k] then forkopts[k] = v end
   end
   self._forkopts = forkopts
-  self._queue, self._qh, self._qt = {}, 1, 0
+  self._queue, self._qh, self._qt, self._in, self._nin = {}, 1, 0, {}, 0
   self._workers = {}
   self._nextid = 0
   self._inflight = 0
@@ -641,7 +661,7 @@ function M.pool(modulePath, opts)
         local n = 0
         for _, w in ipairs(pool._workers) do if w.nb > 0 then n = n + 1 end end
         return n
-      elseif k == "queued" then return pool._qt - pool._qh + 1
+      elseif k == "queued" then return qlen(pool)
       elseif k == "running" then return pool._inflight
       elseif k == "done" then return pool._done
       elseif k == "failed" then return pool._failed
