@@ -438,6 +438,19 @@ describe("cp.pool", function()
     shut(pool)
   end)
 
+  it("a task value changed after run() into one that cannot be encoded fails that task alone", function()
+    local pool = new_pool(WORKER, { size = 1 })
+    local slow = pool:run({ op = "exec", cmd = "sleep 0.2" }) -- holds the worker
+    local v = { op = "double", n = 1 }
+    local bad = pool:run(v)
+    local good = pool:run(5)
+    v.f = print -- still queued
+    assert.are.equal("ERR_INVALID_ARG_VALUE", (bad:wait(20000)).code)
+    assert.is_nil((slow:wait(20000)))
+    assert.are.same({ nil, 10 }, { good:wait(20000) })
+    shut(pool)
+  end)
+
   it("rejects bad arguments, naming them", function()
     H.assert_bad_argument("#1 to 'pool' (modulePath", cp.pool, 42)
     H.assert_bad_argument("#2 to 'pool' (options must be a table", cp.pool, WORKER, 3)
