@@ -293,6 +293,32 @@ local W = {
   },
 }
 
+-- W11's npm peer: `workerpool`, installed by npm into a bench-local
+-- directory (build/bench/npm) the first time W11 runs.
+local NPM = "build/bench/npm"
+local function ensure_workerpool()
+  if exists(NPM .. "/node_modules/workerpool/package.json") then return end
+  io.stderr:write("(installing npm workerpool into " .. NPM .. ") ")
+  local out, ok = sh("mkdir -p " .. NPM .. " && npm install --no-audit --no-fund --prefix " .. NPM .. " workerpool")
+  if not ok then io.stderr:write("npm install workerpool failed:\n" .. out .. "\n") end
+end
+
+W[#W + 1] = {
+  id = "W11", title = "pool: tiny tasks n → n*2 through a pool of 2 workers, one run per task", count = n(100000, 5000) .. " tasks",
+  setup = ensure_workerpool,
+  impls = {
+    { OURS, lua("w11_cp.lua", n(100000, 5000)) },
+    { "python multiprocessing imap chunksize=1", "python3 bench/w11_py.py " .. n(100000, 5000) },
+    { "npm workerpool (process)", "env W11_NPM_DIR=" .. NPM .. " " .. node("w11_workerpool.js", n(100000, 5000), NPM) },
+  },
+  metrics = {
+    { key = "rate", unit = "tasks/s", better = "higher",
+      targets = { { peer = "python multiprocessing imap chunksize=1", ratio = 3 }, { peer = "npm workerpool (process)", ratio = 5 } } },
+    -- CPU time of the parent and both workers over the timed tasks.
+    { key = "cpu", label = "CPU time of parent and workers", unit = "µs/task", better = "lower", targets = {} },
+  },
+}
+
 ---------------------------------------------------------------------------
 -- Running
 ---------------------------------------------------------------------------
@@ -462,6 +488,7 @@ for _, w in ipairs(W) do
     local t0 = now()
     io.stderr:write(("  %-4s %s (%s) ... "):format(w.id, w.title, w.count))
     io.stderr:flush()
+    if w.setup then w.setup() end
     local med = run_workload(w)
     results[w.id] = med
     local dt = now() - t0

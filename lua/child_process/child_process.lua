@@ -27,6 +27,7 @@ M.ChildProcess = ChildProcess
 
 -- Coroutines started by cp.async: inside them wait() yields.
 local async_threads = setmetatable({}, { __mode = "k" })
+M.async_threads = async_threads -- request.lua runs handlers in such coroutines
 
 local function resume(co, ...)
   local ok, err = coroutine.resume(co, ...)
@@ -128,6 +129,12 @@ local function open_channel(self, ch, max)
   -- table directly rather than through the userdata's __index.
   local fields = core.fields(self)
   ch:start(function(msg)
+    -- request/response envelopes (request.lua) are not `message`s.
+    if type(msg) == "table" and msg["$cp"] ~= nil then
+      local h = fields._on_envelope
+      if h then h(msg) end
+      return
+    end
     local events = fields._events
     local list = events and events.message
     if list and #list == 1 then
@@ -149,6 +156,11 @@ function ChildProcess:send(msg, cb)
   return util.channel_send(fields.connected and fields._channel or nil, self, msg, cb)
 end
 ChildProcess.postMessage = ChildProcess.send
+
+--- request(value [, options] [, cb]) → a pending request (request.lua).
+function ChildProcess:request(value, opts, cb)
+  return require("child_process.request").request(self, value, opts, cb)
+end
 
 --- Close the channel once what was sent is written; both sides get `disconnect`.
 function ChildProcess:disconnect()

@@ -6,6 +6,8 @@
 ---   exec.lua           exec, execFile
 ---   sync.lua           spawnSync, execSync, execFileSync
 ---   fork.lua           fork
+---   request.lua        child:request, process.handle (request/response)
+---   pool.lua           pool: a pool of forked workers
 ---   process.lua        the forked child's `process` and parentPort
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   scheduler.lua      wait() under cqueues or another scheduler
@@ -28,6 +30,7 @@ local LAZY = {
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
   use_scheduler = { "child_process.scheduler", "use_scheduler" },
   use_cqueues = { "child_process.scheduler", "use_cqueues" },
+  pool = { "child_process.pool", "pool" },
 }
 
 local M = setmetatable({ json = core.json }, {

@@ -31,6 +31,11 @@ function M.new(script, args)
   table.move(args, 1, #args, 3, argv)
   process.argv = argv
 
+  -- process.handle (request.lua): the function that answers requests,
+  -- and the requests that came before it.
+  local serve, set_handler
+  local held = {}
+
   local function message_listeners()
     return events:listenerCount("message") + port:listenerCount("message")
   end
@@ -43,6 +48,10 @@ function M.new(script, args)
   -- The hot path of every message: with one process.on("message") listener
   -- and nothing queued, call it directly.
   local function on_message(msg)
+    if type(msg) == "table" and msg["$cp"] ~= nil then
+      if serve then serve(msg) else held[#held + 1] = msg end
+      return
+    end
     local ev, pev = events._events, port._events
     local list = ev and ev.message
     if list and #list == 1 and #queue == 0 and not (pev and pev.message) then
@@ -63,7 +72,7 @@ function M.new(script, args)
   -- The channel holds the loop open while someone listens.
   local function update_ref()
     if not ch or not process.connected then return end
-    local n = message_listeners() + events:listenerCount("disconnect")
+    local n = message_listeners() + events:listenerCount("disconnect") + (serve and 1 or 0)
     if n > 0 then ch:ref() else ch:unref() end
   end
 
@@ -120,6 +129,33 @@ function M.new(script, args)
     M.flush(ch)
     os.exit(code or process.exitCode or 0)
   end)
+
+  -- process.handle(fn) / parentPort:handle(fn): answer requests.
+  local function handle(fn)
+    util.argcheck(type(fn) == "function", 1, "handle", "function expected, got " .. type(fn))
+    if not serve then
+      -- Replies go straight to the channel: after a disconnect they are
+      -- dropped (nobody waits for them), not an `error` event.
+      serve, set_handler = require("child_process.request").serve(function(m)
+        if process.connected then return ch:send(m) end
+        return false
+      end)
+    end
+    set_handler(fn)
+    update_ref()
+    if #held > 0 then
+      defer(function()
+        local list = held
+        held = {}
+        for i = 1, #list do serve(list[i]) end
+      end)
+    end
+  end
+  process.handle = method(handle)
+  function port.handle(a, ...)
+    if a == port then return handle(...) end
+    return handle(a, ...)
+  end
 
   -- port:postMessage(msg) (also accepted: port.postMessage(msg))
   function port.postMessage(a, ...)

@@ -133,6 +133,66 @@ function ChildProcess:unref() end
 ---@param timeout_ms? number
 ---@return any ...
 function ChildProcess:wait(timeout_ms) end
+--- Send a request that the child answers with process.handle(fn).
+--- options.timeout (ms): then err.code == "ETIMEDOUT".
+---@param value any
+---@param options? {timeout?: number}
+---@param callback? fun(err: cp.Error|nil, reply: any)
+---@return cp.Pending
+function ChildProcess:request(value, options, callback) end
+
+--- A request (child:request) or a pool job (pool:run, pool:map).
+---@class cp.Pending
+---@field done boolean|nil        true once answered (or failed)
+---@field err cp.Error|nil
+---@field result any
+local Pending = {}
+--- err, result.  Yields inside cp.async; elsewhere runs the loop.  After
+--- timeout_ms: an ETIMEDOUT error, and the request goes on.
+---@param timeout_ms? number
+---@return cp.Error|nil err
+---@return any result
+function Pending:wait(timeout_ms) end
+
+---@class cp.PoolOptions: cp.ForkOptions
+---@field size? integer             workers (default: CPUs online)
+---@field maxQueue? integer         tasks waiting beyond it fail at once (ERR_POOL_QUEUE_FULL)
+---@field taskTimeout? number       ms per task; then ETIMEDOUT and the worker is replaced
+---@field maxTasksPerWorker? integer recycle a worker after this many tasks
+---@field idleTimeout? number       ms; idle workers exit (they come back on demand)
+---@field concurrency? integer      tasks (or batches) a worker holds at once (default 1)
+---@field batch? integer            most tasks sent in one message (default 64; 1 with taskTimeout)
+---@field args? string[]            the workers' arguments
+
+---@class cp.PoolStats
+---@field workers integer
+---@field busy integer
+---@field queued integer
+---@field running integer
+---@field done integer
+---@field failed integer
+
+--- Events: "error"(err) (a worker could not start), "exit"(code, signal, pid),
+--- "close"() once closed and every worker is gone.
+---@class cp.Pool: cp.Emitter
+---@field stats cp.PoolStats
+---@field closed boolean
+local Pool = {}
+---@param value any
+---@param callback? fun(err: cp.Error|nil, result: any)
+---@return cp.Pending
+function Pool:run(value, callback) end
+--- Results in input order; the first failing item fails the job (err.index).
+---@param list any[]
+---@param callback? fun(err: cp.Error|nil, results: any[]|nil)
+---@return cp.Pending
+function Pool:map(list, callback) end
+--- Take no more tasks, finish the queue, then let the workers exit.
+---@param callback? fun()
+function Pool:close(callback) end
+--- Kill the workers; queued and running tasks fail (ERR_POOL_TERMINATED).
+---@param callback? fun()
+function Pool:terminate(callback) end
 
 ---@class cp.SpawnSyncResult
 ---@field pid integer
@@ -161,6 +221,9 @@ local ParentPort = {}
 ---@param msg any
 ---@return boolean
 function ParentPort:postMessage(msg) end
+--- Answer requests: fn(value) returns the reply (it may yield: wait()).
+---@param fn fun(value: any): any
+function ParentPort:handle(fn) end
 
 ---@class child_process
 ---@field json cp.Json
@@ -191,6 +254,11 @@ function M.execFile(file, args, options, callback) end
 ---@param options? cp.ForkOptions
 ---@return ChildProcess
 function M.fork(modulePath, args, options) end
+
+---@param modulePath string       a worker script that calls process.handle(fn)
+---@param options? cp.PoolOptions
+---@return cp.Pool
+function M.pool(modulePath, options) end
 
 ---@param command string
 ---@param args? string[]
@@ -270,6 +338,7 @@ function M.use_cqueues(cqueues) end
 ---@field once fun(event: string, fn: function): cp.Process
 ---@field off fun(event: string, fn: function): cp.Process
 ---@field disconnect fun()
+---@field handle fun(fn: fun(value: any): any)  answer child:request() / pool tasks
 ---@field exit fun(code?: integer)
 ---@type cp.Process
 process = nil
