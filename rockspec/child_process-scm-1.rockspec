@@ -25,10 +25,11 @@ build = {
     ["child_process.core"] = {
       sources = {
         "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
-        "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
+        "src/module.c", "src/poll.c", "src/process.c", "src/reap.c", "src/stream.c", "src/sync.c",
+        "src/timer.c",
       },
       defines = { "_GNU_SOURCE" },
-      libraries = { "uv" },
+      libraries = { "uv", "pthread", "dl" },
       incdirs = { "$(LIBUV_INCDIR)" },
       libdirs = { "$(LIBUV_LIBDIR)" },
     },
@@ -42,6 +43,7 @@ build = {
     ["child_process.pool"] = "lua/child_process/pool.lua",
     ["child_process.process"] = "lua/child_process/process.lua",
     ["child_process.request"] = "lua/child_process/request.lua",
+    ["child_process.scheduler"] = "lua/child_process/scheduler.lua",
     ["child_process.stream"] = "lua/child_process/stream.lua",
     ["child_process.sync"] = "lua/child_process/sync.lua",
     ["child_process.util"] = "lua/child_process/util.lua",

@@ -29,8 +29,12 @@ local CAUGHT = [[
   local SIGCHLD = 1 << 16
 ]]
 
+-- The suite may run with the fallback forced (make test-nopidfd): the
+-- pidfd cases ask for pidfd explicitly.
+local PIDFD = { LUA_CHILD_PROCESS_NO_PIDFD = "" }
+
 local function has_pidfd()
-  local out = lua_out([[io.write(tostring(require("child_process.core").reaper()))]])
+  local out = lua_out([[io.write(tostring(require("child_process.core").reaper()))]], PIDFD)
   return out == "pidfd"
 end
 
@@ -49,7 +53,7 @@ describe("child exits", function()
       cp.run()
       table.sort(codes)
       io.write(before, " ", caught() & SIGCHLD, " ", table.concat(codes, ","))
-    ]])
+    ]], PIDFD)
     assert.are.equal("", err)
     assert.are.equal(0, status)
     assert.are.equal("0 0 1,2,3,4,5", out)
@@ -79,6 +83,7 @@ describe("child exits", function()
   it("kill() goes through pidfd_send_signal, never kill(2)", function()
     assert.is_true(os.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
     local e = H.lua_env()
+    e.LUA_CHILD_PROCESS_NO_PIDFD = nil
     local c = cp.spawn("strace", { "-f", "-qq", "-e", "trace=kill,pidfd_send_signal,rt_sigaction",
       H.lua, "-e", [[
         local cp = require("child_process")
