@@ -71,11 +71,22 @@ describe("embedding", function()
   it("backend_timeout() counts unreferenced timers, so a host need not spin", function()
     local c = cp.spawn("sleep", { "10" }, { timeout = 3000 })
     c:unref()
-    cp.run("nowait")
-    local ms = cp.backend_timeout()
+    -- libuv >= 1.45 answers 0 while fd changes made by callbacks wait for
+    -- the next pass to reach epoll ("run me again now"): a host does that.
+    local ms
+    for _ = 1, 5 do
+      cp.run("nowait")
+      ms = cp.backend_timeout()
+      if ms ~= 0 then break end
+    end
     c:kill() -- before asserting: a failure must not leave the child to the next tests
     H.wait_close(c)
-    assert.is_true(ms > 2000 and ms <= 3000, "timeout " .. ms)
+    if core.reaper() == "pidfd" then
+      assert.is_true(ms > 2000 and ms <= 3000, "timeout " .. ms)
+    else
+      -- The SIGCHLD fallback also sweeps for exits, backing off to 100 ms.
+      assert.is_true(ms > 0 and ms <= 100, "timeout " .. ms)
+    end
   end)
 
   it("backend_timeout() is 0 when a callback is due right away", function()
