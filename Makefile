@@ -45,6 +45,7 @@ OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
 HOST     := build/embed_host
 OOM_HOST := build/oom_host
+LOOP_HOST:= build/loop_host
 GUEST    := build/guest_host
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
@@ -52,7 +53,7 @@ RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 .PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean \
   deps-matrix test-uv152 test-luv-static test-nopidfd
 
-all: $(CORE) $(HOST) $(OOM_HOST) $(GUEST)
+all: $(CORE) $(HOST) $(OOM_HOST) $(GUEST) $(LOOP_HOST)
 
 $(BUILD)/obj/%.o: src/%.c src/cp.h src/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
@@ -73,6 +74,10 @@ $(OOM_HOST): spec/oom_host.c | build
 # (spec/guest_host_spec.lua).
 $(GUEST): spec/guest_host.c | build
 	$(CC) -std=c99 -D_GNU_SOURCE -pthread $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+
+# A host that hands its libuv loop to the module (spec/loop_host_spec.lua).
+$(LOOP_HOST): spec/loop_host.c src/child_process.h | build
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $(UV_INC) -Isrc $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(UV_LIB) -lm -ldl
 
 build $(BUILD)/obj $(BUILD)/child_process:
 	mkdir -p $@

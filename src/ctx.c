@@ -312,10 +312,13 @@ CHILD_PROCESS_API int child_process_use_loop_(lua_State *L, uv_loop_t *loop,
   /* Two copies of libuv have two function addresses for uv_version (ELF
    * gives one symbol one address across every object that shares it). */
   if (host_uv_version != uv_version) {
+    unsigned int v = host_uv_version ? host_uv_version() : 0;
     lua_pushfstring(L, "child_process_use_loop: the host's loop belongs to another copy of libuv "
-                       "(host %s, this module %s): they cannot share a loop; drive the module "
-                       "with cp.run(\"nowait\") or by polling cp.backend_fd() instead",
-                    host_uv_version ? "a different build" : "unknown", uv_version_string());
+                       "(the host's is %d.%d.%d, this module's %s): they cannot share a loop; "
+                       "drive the module with cp.run(\"nowait\") or by polling cp.backend_fd() "
+                       "instead",
+                    (int)(v >> 16) & 0xff, (int)(v >> 8) & 0xff, (int)v & 0xff,
+                    uv_version_string());
     return -1;
   }
   cp_ctx_open(L);
