@@ -114,6 +114,7 @@ typedef struct cp_ctx {
   int orphaned;        /* closed while its loop could not run: the last
                           handle's close callback frees the context */
   cp_handle *handles;  /* every open cp_handle (handle.c) */
+  int nclosing;        /* the context's own handles being closed */
   int errors_ref;      /* table: callback errors not yet raised by run() */
   int nerrors, first_error; /* pending errors are errors[first..first+n) */
   cp_proc *procs;      /* live children */
@@ -162,6 +163,11 @@ int cp_callback_with(cp_ctx *ctx, int fn_ref, int (*push)(lua_State *L, void *ud
 /* Registry refs: one way to hold Lua values from C, released in one place. */
 int cp_ref(lua_State *L, int idx);   /* LUA_NOREF for nil */
 void cp_unref(lua_State *L, int *ref);
+
+/* Close one of the context's own handles (its data is the context); an
+ * orphaned context is freed once nothing of it is left closing. */
+void cp_ctx_close_internal(cp_ctx *ctx, uv_handle_t *h);
+void cp_ctx_maybe_free(cp_ctx *ctx);
 
 /* Raise a uv error code as "ENOENT: no such file or directory". */
 int cp_uv_error(lua_State *L, int err);

@@ -167,10 +167,29 @@ int cp_callback_with(cp_ctx *ctx, int fn_ref, int (*push)(lua_State *L, void *ud
 
 /* ---- closing ----------------------------------------------------------- */
 
+/* A context closed while its loop could not run (orphaned) is freed by the
+ * last close callback of its handles: their memory is the context's own
+ * or points to it. */
+void cp_ctx_maybe_free(cp_ctx *ctx) {
+  if (ctx->orphaned && ctx->handles == NULL && ctx->nclosing == 0) free(ctx);
+}
+
+static void cp_ctx_internal_closed(uv_handle_t *h) {
+  cp_ctx *ctx = (cp_ctx *)h->data;
+  ctx->nclosing--;
+  cp_ctx_maybe_free(ctx);
+}
+
+/* Close one of the context's own handles (h->data is the context). */
+void cp_ctx_close_internal(cp_ctx *ctx, uv_handle_t *h) {
+  ctx->nclosing++;
+  uv_close(h, cp_ctx_internal_closed);
+}
+
 static void cp_ctx_close_own(cp_ctx *ctx) {
-  uv_close((uv_handle_t *)&ctx->poll_prepare, NULL);
-  uv_close((uv_handle_t *)&ctx->poll_check, NULL);
-  uv_close((uv_handle_t *)&ctx->sweep, NULL);
+  cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_prepare);
+  cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_check);
+  cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->sweep);
 }
 
 static int cp_ctx_gc(lua_State *L) {
@@ -193,7 +212,6 @@ static int cp_ctx_gc(lua_State *L) {
      * the host's callbacks.  The handles' close callbacks free them when
      * that loop runs again; the last one frees the context. */
     ctx->orphaned = 1;
-    if (ctx->handles == NULL && ctx->shared_loop) free(ctx);
     return 0;
   }
   uv_run(ctx->loop, UV_RUN_DEFAULT);

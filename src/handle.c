@@ -68,7 +68,7 @@ static void cp_handle_close_cb(uv_handle_t *uh) {
     return;
   }
   free(h); /* lua_close: the registry goes away with the state */
-  if (ctx->orphaned && ctx->handles == NULL && ctx->shared_loop) free(ctx);
+  cp_ctx_maybe_free(ctx);
 }
 
 void cp_handle_close(cp_handle *h) {

@@ -343,7 +343,7 @@ void cp_reap_close(cp_ctx *ctx) {
     struct sigaction cur;
     int theirs = sigaction(SIGCHLD, NULL, &cur) == 0 &&
                  ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != ctx->sigchld_mine);
-    uv_close((uv_handle_t *)&ctx->sigchld, NULL);
+    cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->sigchld);
     ctx->sigchld_on = 0;
     if (theirs) sigaction(SIGCHLD, &cur, NULL);
   }
