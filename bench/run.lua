@@ -98,7 +98,7 @@ local NOIDLE = "this module, no idle children, same block"
 -- The same module watching exits through SIGCHLD (its fallback, the way it
 -- worked before pidfd), in the same run: pidfd must not cost speed.
 local SIGCHLD = "this module, SIGCHLD fallback"
-local function sigchld(cmd) return "LUA_CHILD_PROCESS_NO_PIDFD=1 " .. cmd end
+local function sigchld(cmd) return (cmd:gsub("^env ", "env LUA_CHILD_PROCESS_NO_PIDFD=1 ", 1)) end
 local POLL_OFF = "this module, busy polling off"
 
 -- metric: key (from RESULT lines), unit, better = "higher" | "lower",
