@@ -50,16 +50,22 @@ local function checked(result, cmd, opts)
   local err = result.error
   if err or result.status ~= 0 then
     local stderr = result.stderr or ""
+    -- As Node's checkExecSyncError: the spawnSync error's fields (errno,
+    -- syscall, path, spawnargs) and the whole result (output too).
     local e = util.error(err and err.code or result.status,
       err and err.message or ("Command failed: " .. cmd .. (stderr ~= "" and ("\n" .. stderr) or "")), {
         status = result.status,
         signal = result.signal,
+        output = result.output,
         stdout = result.stdout,
         stderr = result.stderr,
         pid = result.pid,
         cmd = cmd,
         error = err,
       })
+    if err then
+      e.errno, e.syscall, e.path, e.spawnargs = err.errno, err.syscall, err.path, err.spawnargs
+    end
     error(e, 3)
   end
   return result.stdout
