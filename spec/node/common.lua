@@ -70,6 +70,11 @@ end
 N.kExpiringChildRunTime = 20000
 N.kExpiringParentTimer = 1
 
+--- The path of a fixture of the ports (spec/node/fixtures/).
+function N.fixture(name)
+  return H.root .. "/spec/node/fixtures/" .. name
+end
+
 function N.trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
