@@ -595,3 +595,12 @@ describe("conformance #20: the specs' fd count", function()
     assert.are.equal(before, H.fd_count())
   end)
 end)
+
+describe("conformance: found while porting Node's tests", function()
+  it("an 'ipc' stdio entry in a sync call is a bad argument (Node's ERR_IPC_SYNC_FORK)", function()
+    local stdio = { "pipe", "pipe", "pipe", "ipc" }
+    H.assert_bad_argument("'ipc'", cp.spawnSync, "true", {}, { stdio = stdio })
+    H.assert_bad_argument("'ipc'", cp.execSync, "true", { stdio = stdio })
+    H.assert_bad_argument("'ipc'", cp.execFileSync, "true", {}, { stdio = stdio })
+  end)
+end)

@@ -10,6 +10,10 @@ local argerror = util.argerror
 local M = {}
 
 local function run_sync(fname, spec, o, n)
+  -- Nothing would ever read the channel: Node's ERR_IPC_SYNC_FORK.
+  if spec.ipc then
+    argerror(n, fname, "option 'stdio' must not hold 'ipc' in a sync call (IPC cannot be used with synchronous forks)")
+  end
   if o.input ~= nil and type(o.input) ~= "string" then
     argerror(n, fname, "option 'input' must be a string, got " .. type(o.input))
   end
