@@ -68,11 +68,13 @@ local function run(fname, spec, cmd, o, callback, n)
   -- As Node does: send killSignal and stop reading, so that `close` (and
   -- the callback) come once the child is gone even if a grandchild still
   -- holds the pipes.  What was kept so far is passed on.
+  -- (The signal goes first: with the pipes closed first the child could
+  -- die of SIGPIPE before killSignal arrives.)
   local function kill()
     killed = true
+    local ok, e = pcall(child.kill, child, spec.killSignal)
     if child.stdout then child.stdout:destroy() end
     if child.stderr then child.stderr:destroy() end
-    local ok, e = pcall(child.kill, child, spec.killSignal)
     if not ok then failed(e) end
   end
   local function overflow(name)
