@@ -273,6 +273,17 @@ describe("conformance #8: option validation", function()
     end
   end)
 
+  it("takes maxMessageSize = math.huge as no limit, and refuses 1.5", function()
+    H.assert_bad_argument("option 'maxMessageSize'", cp.fork, H.fixtures .. "echo_child.lua", {},
+      { maxMessageSize = 1.5 })
+    local child = cp.fork(H.fixtures .. "echo_child.lua", {}, { maxMessageSize = math.huge, env = H.lua_env() })
+    local got
+    child:on("message", function(m) got = m; child:disconnect() end)
+    child:send({ x = ("y"):rep(100000) })
+    H.wait_close(child)
+    assert.are.equal(100000, got and #got.x)
+  end)
+
   it("takes wait(math.huge) as no limit", function()
     local child = cp.spawn("true")
     assert.are.equal(0, child:wait(math.huge))

@@ -232,7 +232,8 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
     ipc = ipc,
     timeout = opt_ms(o, "timeout", n, fname),
     killSignal = opt_signal(o, "killSignal", n, fname),
-    maxMessageSize = opt_ms(o, "maxMessageSize", n, fname),
+    -- math.huge: no limit (nil from opt_ms would mean the default).
+    maxMessageSize = opt_ms(o, "maxMessageSize", n, fname) or (o.maxMessageSize and math.maxinteger),
   }
   if shell then
     local sh = shell == true and "/bin/sh" or shell
