@@ -424,6 +424,26 @@ int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
   return err;
 }
 
+/* Text without "#!" (a shell script without a shebang) is what the kernel
+ * refuses with ENOEXEC and execvp then runs with /bin/sh.  posix_spawn
+ * reports ENOEXEC itself on current glibc, but where it cannot (valgrind,
+ * musl: exit status 127) the file must be recognised here.  ELF files,
+ * "#!" scripts and anything binary (a NUL in its first bytes: a
+ * binfmt_misc format) are left to the kernel. */
+static int cp_is_script(const char *path) {
+  unsigned char buf[256];
+  ssize_t n;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return 0;
+  do n = read(fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n < 0) return 0;
+  if (n >= 2 && buf[0] == '#' && buf[1] == '!') return 0;
+  if (n >= 4 && memcmp(buf, "\177ELF", 4) == 0) return 0;
+  return memchr(buf, 0, (size_t)n) == NULL;
+}
+
 /* What the exec would fail with, checked in the parent.  posix_spawn in
  * current glibc reports exec failures itself, but not every libc does (musl
  * and older glibc report them as exit status 127, and so does ASan's
@@ -460,6 +480,7 @@ static int cp_spawn_precheck(cp_spawn_req *r) {
     total += n + sizeof(char *);
   }
   if (arg_max > 0 && total > (size_t)arg_max) return -E2BIG;
+  if (S_ISREG(st.st_mode) && cp_is_script(path)) return -ENOEXEC;
   return 0;
 }
 
