@@ -372,6 +372,18 @@ describe("conformance #10: a second stdin:close(data)", function()
     assert.are.equal("a", out()) -- what the first close wrote is not lost
   end)
 
+  it("a close(cb) after the write after end still gets an answer", function()
+    local child = cp.spawn("cat")
+    H.collect(child.stdout)
+    child.stdin:on("error", function() end)
+    child.stdin:close("a")
+    child.stdin:close("b")
+    local e3 = false
+    child.stdin:close(function(e) e3 = e end)
+    H.wait_close(child)
+    assert.are.equal("ERR_STREAM_WRITE_AFTER_END", e3 and e3.code)
+  end)
+
   it("after a finished close: the callback and the error event get the error", function()
     local child = cp.spawn("cat")
     H.collect(child.stdout)

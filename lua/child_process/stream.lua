@@ -266,17 +266,21 @@ function Writable:close(data, cb)
   -- Once flushed (or failed): the close callbacks get nil or the error,
   -- then `finish` on success; a failed flush is not left without answer.
   -- Each callback runs even if another raises.
+  -- After a write after end (self._errored, reported already) the
+  -- callbacks added since get that error, and nothing more is emitted.
   local function done(code)
     self:_close()
-    if self._errored then return end -- answered already (write after end)
-    local err = code and mkerror(code, "shutdown " .. code) or nil
+    local errored = self._errored
+    local err = errored or (code and mkerror(code, "shutdown " .. code)) or nil
     if not err then self._finished = true end
     local cbs = self._end_cbs or {}
     self._end_cbs = nil
     local calls = {}
     for i = 1, #cbs do calls[i] = function() cbs[i](err) end end
-    calls[#calls + 1] = function()
-      if err then self:_error(err) else self:emit("finish") end
+    if not errored then
+      calls[#calls + 1] = function()
+        if err then self:_error(err) else self:emit("finish") end
+      end
     end
     call_all(calls)
   end
