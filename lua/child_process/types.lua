@@ -46,6 +46,8 @@
 ---@field stdout? string
 ---@field stderr? string
 ---@field status? integer
+---@field output? table<integer,string> execSync/execFileSync: spawnSync's output
+---@field pid? integer              execSync/execFileSync
 
 ---@class cp.Emitter
 local Emitter = {}
