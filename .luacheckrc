@@ -4,6 +4,7 @@ std = "lua54"
 max_line_length = 120
 files["spec"] = { std = "+busted" }
 files["spec/fixtures"] = { globals = { "process" } }
+files["spec/node/fixtures"] = { globals = { "process" } }
 files["examples"] = { globals = { "process" } }
 files["lua/child_process/bootstrap.lua"] = { globals = { "arg", "process" } }
 files["bench"] = { globals = { "process" } }

@@ -87,13 +87,19 @@ function H.soak_report(fmt, ...)
   io.stderr:write("[soak] ", fmt:format(...), "\n")
 end
 
---- Number of open fds of this process.
+--- Number of open fds of this process.  `ls` writes into a file, not a
+--- pipe: with io.popen the pipe's write end was sometimes still open in
+--- this process while ls listed it (an off-by-one about once in a thousand
+--- runs).  os.execute opens nothing here and blocks until ls is done, so
+--- what ls lists is exactly this process's fds.
+local fd_list = os.tmpname()
+H._fd_list_gc = setmetatable({}, { __gc = function() os.remove(fd_list) end })
 function H.fd_count()
+  local ok = os.execute("env -u LD_PRELOAD ls /proc/" .. select(1, core.getpid()) .. "/fd > " .. fd_list)
+  assert(ok, "ls /proc/PID/fd failed")
   local n = 0
-  local p = io.popen("env -u LD_PRELOAD ls /proc/" .. select(1, core.getpid()) .. "/fd")
-  for _ in p:lines() do n = n + 1 end
-  p:close()
-  return n - 1 -- the ls's own pipe
+  for _ in io.lines(fd_list) do n = n + 1 end
+  return n
 end
 
 --- Zombie children of this process.

@@ -476,14 +476,16 @@ describe("IPC channel", function()
       assert.matches("child disconnect connected=false\n", out(), 1, true)
     end)
 
-    it("is idempotent and close waits for it", function()
+    it("happens once (a second call is an ERR_IPC_DISCONNECTED error) and close waits for it", function()
       local c = echo_child()
-      local n = 0
+      local n, errs = 0, {}
       c:on("disconnect", function() n = n + 1 end)
+      c:on("error", function(e) errs[#errs + 1] = e.code end)
       c:disconnect()
       c:disconnect()
       assert.are.equal(0, (H.wait_close(c)))
       assert.are.equal(1, n)
+      assert.are.same({ "ERR_IPC_DISCONNECTED" }, errs)
     end)
   end)
 end)

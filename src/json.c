@@ -541,9 +541,12 @@ static int enc_table(enc_state *e, int ti, int d) {
   }
   n = lua_rawlen(L, ti);
   if (amt) {
-    /* An explicit array: encode 1..#t.  Other keys would be silently lost,
-     * so non-integer keys are an error (integer keys outside 1..#t are
-     * ignored: #t is a border, and holes are allowed, encoding as null). */
+    /* An explicit array: encode 1..max key, holes as null (#t is only a
+     * border: {[1]="a",[3]="c"} may have #t == 1).  Other keys would be
+     * silently lost, so non-integer keys are an error; keys below 1 are
+     * ignored.  A table far sparser than any array (a lone [1e9]) is an
+     * error rather than gigabytes of nulls. */
+    lua_Unsigned count = 0, max = 0;
     is_array = 1;
     lua_pushnil(L);
     while (lua_next(L, ti)) {
@@ -553,6 +556,15 @@ static int enc_table(enc_state *e, int ti, int d) {
         if (lua_type(L, -1) == LUA_TNUMBER) tn = "float";
         return enc_fail(e, d, "cannot encode array with %s key", tn);
       }
+      if (lua_tointeger(L, -1) >= 1) {
+        count++;
+        if ((lua_Unsigned)lua_tointeger(L, -1) > max) max = (lua_Unsigned)lua_tointeger(L, -1);
+      }
+    }
+    if (max > n) {
+      if (max > count * 4 + 1024)
+        return enc_fail(e, d, "array too sparse to encode (%s)", "holes beyond 4 per element");
+      n = max;
     }
   } else if (n > 0) {
     /* Keys exactly 1..n: all keys integers in 1..n and n of them. */

@@ -3,6 +3,9 @@
  * creates this lua_State's context (its own libuv loop) and gathers the
  * functions each file registers into the module table.
  */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "cp.h"
 
 /* core.object(class) — a userdata whose fields live in a table (its user
@@ -52,6 +55,48 @@ static int cp_object_fields(lua_State *L) {
   return 1;
 }
 
+/* A spare fd per lua_State (/dev/null, close-on-exec, never 0-2), given up
+ * for the time of core.with_spare_fd(fn, ...): the facade loads its
+ * submodules on first use, and `require` must still open their files when
+ * the process has run out of fds (EMFILE), so that the first spawn then
+ * fails with an EMFILE error event, not "module not found". */
+static int cp_spare_open(void) {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), hi;
+  if (fd < 0 || fd > 2) return fd;
+  hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  close(fd);
+  return hi;
+}
+
+static int cp_spare_gc(lua_State *L) {
+  int *fd = (int *)lua_touserdata(L, 1);
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+  return 0;
+}
+
+/* core.with_spare_fd(fn, ...) → what fn returns; raises what fn raised. */
+static int cp_with_spare_fd(lua_State *L) {
+  int *fd = (int *)lua_touserdata(L, lua_upvalueindex(1)), status;
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+  status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  *fd = cp_spare_open(); /* may fail at EMFILE: then retried next time */
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+static void cp_spare_push(lua_State *L) {
+  int *fd = (int *)lua_newuserdatauv(L, sizeof *fd, 0);
+  *fd = cp_spare_open();
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, cp_spare_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, cp_with_spare_fd, 1);
+}
+
 __attribute__((visibility("default"))) int luaopen_child_process_core(lua_State *L) {
   cp_ctx_open(L);
   lua_newtable(L);
@@ -75,6 +120,8 @@ __attribute__((visibility("default"))) int luaopen_child_process_core(lua_State 
   lua_setfield(L, -2, "object");
   lua_pushcfunction(L, cp_object_fields);
   lua_setfield(L, -2, "fields");
+  cp_spare_push(L);
+  lua_setfield(L, -2, "with_spare_fd");
 
   cp_json_push_module(L);
   lua_setfield(L, -2, "json");

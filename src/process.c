@@ -50,7 +50,11 @@ static const struct {
     {"SIGTSTP", SIGTSTP}, {"SIGTTIN", SIGTTIN},   {"SIGTTOU", SIGTTOU},
     {"SIGURG", SIGURG},   {"SIGXCPU", SIGXCPU},   {"SIGXFSZ", SIGXFSZ},
     {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF}, {"SIGWINCH", SIGWINCH},
-    {"SIGIO", SIGIO},     {"SIGSYS", SIGSYS},     {NULL, 0}};
+    {"SIGIO", SIGIO},     {"SIGSYS", SIGSYS},     {"SIGPWR", SIGPWR},
+    {"SIGSTKFLT", SIGSTKFLT},
+    /* Aliases Node knows too; after the names above, which signal_name
+     * gives for these numbers. */
+    {"SIGIOT", SIGIOT},   {"SIGPOLL", SIGPOLL},   {NULL, 0}};
 
 /* ---- the process handle ---------------------------------------------- */
 
@@ -181,11 +185,19 @@ static int cp_find_exec(cp_spawn_req *r) {
       dlen = 1;
     }
     if (dlen + 1 + flen < sizeof r->path) {
+      /* A relative entry ("." or "bin") is relative to the child's cwd,
+       * as for execvp run after the chdir: look there, and keep the path
+       * relative, since the exec runs after the chdir too. */
+      char in_cwd[sizeof r->path + 4096];
+      const char *probe = r->path;
       memcpy(r->path, seg, dlen);
       r->path[dlen] = '/';
       memcpy(r->path + dlen + 1, r->file, flen + 1);
-      if (stat(r->path, &st) == 0 && S_ISREG(st.st_mode)) {
-        if (access(r->path, X_OK) == 0) return 0;
+      if (r->cwd && *r->cwd && seg[0] != '/' &&
+          snprintf(in_cwd, sizeof in_cwd, "%s/%s", r->cwd, r->path) < (int)sizeof in_cwd)
+        probe = in_cwd;
+      if (stat(probe, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (access(probe, X_OK) == 0) return 0;
         eacces = 1;
       }
     }
@@ -232,7 +244,9 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
       }
     }
     if (r->cwd && chdir(r->cwd) != 0) goto fail;
-    if (r->has_uid && setgroups(0, NULL) != 0 && errno != EPERM) goto fail;
+    /* Drop the supplementary groups whenever the identity changes, also
+     * for a gid alone: they would keep the parent's privileges. */
+    if (setgroups(0, NULL) != 0 && errno != EPERM) goto fail;
     if (r->has_gid && setgid(r->gid) != 0) goto fail;
     if (r->has_uid && setuid(r->uid) != 0) goto fail;
     execve(r->path, r->argv, r->envp);
@@ -382,31 +396,56 @@ int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
   lua_getfield(L, 1, "stdio");
   r->nstdio = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
   if (r->nstdio > CP_MAX_STDIO) return luaL_error(L, "spawn: too many stdio entries");
+  /* The fds given first, before any pipe is made: a closed fd must be
+   * EBADF, not the number a pipe made for an earlier entry just took. */
   for (i = 0; i < r->nstdio; i++) {
     cp_stdio *s = &r->stdio[i];
+    s->parent_fd = s->child_fd = -1;
     lua_rawgeti(L, -1, i + 1);
     if (lua_isinteger(L, -1)) {
       s->kind = CP_STDIO_FD;
+      if (fcntl((int)lua_tointeger(L, -1), F_GETFD) < 0 && err == 0) err = -errno;
     } else {
       const char *k = lua_tostring(L, -1);
       s->kind = k && strcmp(k, "pipe") == 0 ? CP_STDIO_PIPE
               : k && strcmp(k, "ipc") == 0  ? CP_STDIO_IPC
                                             : CP_STDIO_IGNORE;
     }
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < r->nstdio && err == 0; i++) {
+    cp_stdio *s = &r->stdio[i];
     err = cp_stdio_prepare(s, i);
     if (s->kind == CP_STDIO_FD) {
+      lua_rawgeti(L, -1, i + 1);
       s->child_fd = (int)lua_tointeger(L, -1);
-      if (fcntl(s->child_fd, F_GETFD) < 0) err = -errno;
+      lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    if (err) {
-      r->nstdio = i + 1;
-      break;
-    }
+    if (err) r->nstdio = i + 1;
   }
   lua_settop(L, base); /* keep only the request */
   if (err) cp_spawn_cleanup(r, 1);
   return err;
+}
+
+/* Text without "#!" (a shell script without a shebang) is what the kernel
+ * refuses with ENOEXEC and execvp then runs with /bin/sh.  posix_spawn
+ * reports ENOEXEC itself on current glibc, but where it cannot (valgrind,
+ * musl: exit status 127) the file must be recognised here.  ELF files,
+ * "#!" scripts and anything binary (a NUL in its first bytes: a
+ * binfmt_misc format) are left to the kernel. */
+static int cp_is_script(const char *path) {
+  unsigned char buf[256];
+  ssize_t n;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return 0;
+  do n = read(fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n < 0) return 0;
+  if (n >= 2 && buf[0] == '#' && buf[1] == '!') return 0;
+  if (n >= 4 && memcmp(buf, "\177ELF", 4) == 0) return 0;
+  return memchr(buf, 0, (size_t)n) == NULL;
 }
 
 /* What the exec would fail with, checked in the parent.  posix_spawn in
@@ -445,7 +484,34 @@ static int cp_spawn_precheck(cp_spawn_req *r) {
     total += n + sizeof(char *);
   }
   if (arg_max > 0 && total > (size_t)arg_max) return -E2BIG;
+  if (S_ISREG(st.st_mode) && cp_is_script(path)) return -ENOEXEC;
   return 0;
+}
+
+static int cp_spawn_exec(cp_spawn_req *r, pid_t *pid) {
+  return (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
+}
+
+/* An executable the kernel cannot run (ENOEXEC: a script without "#!"):
+ * run it with /bin/sh, as execvp does and so Node does, with argv
+ * {"/bin/sh", path, args...}. */
+static int cp_spawn_script(cp_spawn_req *r, pid_t *pid) {
+  char script[sizeof r->path], **argv, **old = r->argv;
+  size_t n = 0;
+  int err;
+  while (old[n]) n++;
+  argv = (char **)malloc(sizeof(char *) * (n + 2));
+  if (argv == NULL) return -ENOMEM;
+  memcpy(script, r->path, sizeof script);
+  argv[0] = (char *)"/bin/sh";
+  argv[1] = script;
+  memcpy(argv + 2, old + 1, sizeof(char *) * n); /* args and the NULL */
+  strcpy(r->path, "/bin/sh");
+  r->argv = argv;
+  err = cp_spawn_exec(r, pid);
+  r->argv = old;
+  free(argv);
+  return err;
 }
 
 /* Start the child of a prepared request; closes the child's ends. */
@@ -468,8 +534,8 @@ int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
   }
   err = cp_find_exec(r);
   if (err == 0) err = cp_spawn_precheck(r);
-  if (err == 0)
-    err = (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
+  if (err == 0) err = cp_spawn_exec(r, pid);
+  if (err == -ENOEXEC) err = cp_spawn_script(r, pid);
   cp_spawn_cleanup(r, err != 0);
   return err;
 }

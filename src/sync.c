@@ -145,12 +145,11 @@ static int cp_spawn_sync(lua_State *L) {
       for (;;) {
         ssize_t got = read(s->fd, chunk, sizeof chunk);
         if (got > 0) {
-          size_t keep = (size_t)got;
-          if ((lua_Integer)(s->out.len + keep) > max_buffer) {
-            keep = (size_t)(max_buffer - (lua_Integer)s->out.len);
+          /* As Node: the whole chunk read is kept, and past maxBuffer the
+           * child is stopped (so up to one read more than maxBuffer). */
+          if (cp_buf_append(&s->out, chunk, (size_t)got) != 0 ||
+              (lua_Integer)s->out.len > max_buffer)
             overflow = 1;
-          }
-          if (keep && cp_buf_append(&s->out, chunk, keep) != 0) overflow = 1;
           if (overflow || (size_t)got < sizeof chunk) break;
           continue;
         }

@@ -29,7 +29,10 @@ M.ChildProcess = ChildProcess
 local async_threads = setmetatable({}, { __mode = "k" })
 M.async_threads = async_threads -- request.lua runs handlers in such coroutines
 
+-- A coroutine closed by its owner (coroutine.close: the task was
+-- cancelled) while it waited is not resumed.
 local function resume(co, ...)
+  if coroutine.status(co) == "dead" then return end
   local ok, err = coroutine.resume(co, ...)
   if not ok then error(debug.traceback(co, err), 0) end
 end
@@ -94,16 +97,18 @@ local function on_exit(self, code, signum, lost)
     self._spawned = true
     self:emit("spawn")
   end
-  -- As in Node: stdin is closed at exit, and output nobody reads is
-  -- drained and discarded so that `close` always comes.
+  -- As in Node: stdin is closed at exit; after `exit` (whose listeners may
+  -- still start reading), output nobody reads is drained and discarded so
+  -- that `close` always comes.
   local stdio = self.stdio
-  for i = 1, self._nstdio do
-    local s = stdio[i]
-    if s then
-      if i == 1 then s:destroy() elseif s._drain then s:_drain() end
+  if stdio[1] then stdio[1]:destroy() end
+  protect(self.emit, function()
+    for i = 2, self._nstdio do
+      local s = stdio[i]
+      if s and s._drain then s:_drain() end
     end
-  end
-  protect(self.emit, function() self:_settle() end, self, "exit", self.exitCode, self.signalCode)
+    self:_settle()
+  end, self, "exit", self.exitCode, self.signalCode)
 end
 
 ---------------------------------------------------------------------------
@@ -162,9 +167,14 @@ function ChildProcess:request(value, opts, cb)
   return require("child_process.request").request(self, value, opts, cb)
 end
 
---- Close the channel once what was sent is written; both sides get `disconnect`.
+--- Close the channel once what was sent is written; both sides get
+--- `disconnect`.  Once disconnected: an `error` event ERR_IPC_DISCONNECTED,
+--- emitted at once (raised here when nobody listens), as in Node.
 function ChildProcess:disconnect()
-  if not self._channel or self._chan_closing then return end
+  if not self._channel or self._chan_closing then
+    self:emit("error", mkerror("ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"))
+    return
+  end
   close_channel(self)
 end
 
@@ -226,6 +236,8 @@ function ChildProcess:wait(timeout)
   if timeout ~= nil then
     argcheck(type(timeout) == "number" and timeout >= 0 and timeout == timeout, 1, "wait",
       "timeout must be a non-negative number, got " .. tostring(timeout))
+    -- math.huge, and anything no timer can hold, is no limit.
+    timeout = timeout < 2 ^ 53 and math.tointeger(math.floor(timeout)) or nil
   end
   if self._done then return table.unpack(self._result, 1, self._result.n) end
   local co = coroutine.running()
@@ -235,7 +247,7 @@ function ChildProcess:wait(timeout)
     table.insert(self._waiters, w)
     if timeout then
       w.timer = core.timer()
-      w.timer:start(math.floor(timeout), 0, function()
+      w.timer:start(timeout, 0, function()
         w.timer:close()
         if not w.woken then
           w.woken = true
@@ -253,7 +265,7 @@ function ChildProcess:wait(timeout)
   local timer, timed_out
   if timeout then
     timer = core.timer()
-    timer:start(math.floor(timeout), 0, function() timed_out = true end)
+    timer:start(timeout, 0, function() timed_out = true end)
   end
   -- An unref'd child would not keep run("once") waiting: hold it meanwhile.
   local unrefd = self._unrefd
@@ -304,13 +316,35 @@ function M.start(spec)
     local err = util.spawn_error("spawn", spec, pid, -handles)
     self._exited = true
     self._spawn_error = err
+    -- As in Node the streams exist all the same, so that listeners added
+    -- right after spawn() work; stdin is destroyed, the readables end
+    -- without data after the `error` event, then `close` comes.
+    local stdio, dead = self.stdio, {}
+    for i = 1, self._nstdio do
+      if spec.stdio[i] == "pipe" then
+        if i == 1 then
+          stdio[1] = stream.writable(stream.dead_handle())
+          stdio[1]:destroy()
+        else
+          stdio[i] = stream.readable(stream.dead_handle())
+          dead[#dead + 1] = stdio[i]
+        end
+      end
+    end
+    self.stdin, self.stdout, self.stderr = stdio[1], stdio[2], stdio[3]
     defer(function()
       protect(self.emit, function()
-        self._pending = 0
-        self._closed = true
-        protect(self.emit, function()
-          if self._on_close then self._on_close(nil, nil) else self:_complete(nil, nil) end
-        end, self, "close", nil, nil)
+        local ends = {}
+        for i = 1, #dead do ends[i] = function() dead[i]:_finish() end end
+        util.call_all(ends)
+        -- After the streams' `close` (their handles close on the next turn).
+        defer(function()
+          self._pending = 0
+          self._closed = true
+          protect(self.emit, function()
+            if self._on_close then self._on_close(nil, nil) else self:_complete(nil, nil) end
+          end, self, "close", nil, nil)
+        end)
       end, self, "error", err)
     end)
     return self

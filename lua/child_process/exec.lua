@@ -12,10 +12,10 @@ local M = {}
 
 local MAXBUFFER = "ERR_CHILD_PROCESS_STDIO_MAXBUFFER"
 
-local function make_error(cmd, code, signal, killed, stdout, stderr, reason)
+local function make_error(cmd, code, signal, killed, stdout, stderr, reason, which)
   local message
   if reason == MAXBUFFER then
-    message = "stdout/stderr maxBuffer length exceeded"
+    message = which .. " maxBuffer length exceeded" -- as Node: the stream it was
     code = MAXBUFFER
   else
     message = "Command failed: " .. cmd .. (stderr ~= "" and ("\n" .. stderr) or "")
@@ -56,23 +56,34 @@ local function run(fname, spec, cmd, o, callback, n)
   local timeout = spec.timeout
   spec.timeout = nil
   local child = child_process.start(spec)
-  local reason, stdout, stderr, killed, timer
+  local reason, which, stdout, stderr, killed, timer, finish
+  -- An error other than a failed spawn (a kill that failed, reported as an
+  -- `error` event or raised): as Node does, the callback gets it at once.
+  local function failed(e)
+    if type(e) ~= "table" then e = util.error("ERR_UNHANDLED_ERROR", tostring(e)) end
+    if child.stdout then child.stdout:destroy() end
+    if child.stderr then child.stderr:destroy() end
+    finish(e)
+  end
   -- As Node does: send killSignal and stop reading, so that `close` (and
   -- the callback) come once the child is gone even if a grandchild still
   -- holds the pipes.  What was kept so far is passed on.
+  -- (The signal goes first: with the pipes closed first the child could
+  -- die of SIGPIPE before killSignal arrives.)
   local function kill()
     killed = true
-    child:kill(spec.killSignal)
+    local ok, e = pcall(child.kill, child, spec.killSignal)
     if child.stdout then child.stdout:destroy() end
     if child.stderr then child.stderr:destroy() end
+    if not ok then failed(e) end
   end
-  local function overflow()
+  local function overflow(name)
     if reason then return end
-    reason = MAXBUFFER
+    reason, which = MAXBUFFER, name
     kill()
   end
-  stdout = collector(child.stdout, max, overflow)
-  stderr = collector(child.stderr, max, overflow)
+  stdout = collector(child.stdout, max, function() overflow("stdout") end)
+  stderr = collector(child.stderr, max, function() overflow("stderr") end)
   if timeout and timeout > 0 and child.pid then
     -- Runs until close (a grandchild may hold the pipes after the exit);
     -- unref'd: the child and its pipes are what keep the loop alive.
@@ -84,27 +95,33 @@ local function run(fname, spec, cmd, o, callback, n)
       if not reason then kill() end
     end)
   end
-  local spawn_err
+  local spawn_err, finished
   child:on("error", function(e)
-    if child._spawn_error == e then spawn_err = e end
+    if child._spawn_error == e then spawn_err = e else failed(e) end
   end)
-  child._on_close = function(code, signal)
+  -- The callback (and wait()) get err, stdout, stderr once: at `close`, or
+  -- earlier for an error event (`ex` is then that error).
+  finish = function(ex, code, signal)
+    if finished then return end
+    finished = true
     if timer then
       timer:close()
       timer = nil
     end
     local out, err_out = stdout(), stderr()
     local err
-    if spawn_err then
-      err = spawn_err
-      err.cmd, err.stdout, err.stderr, err.killed, err.signal = cmd, out, err_out, false, nil
+    if spawn_err or ex then
+      err = spawn_err or ex
+      err.cmd, err.stdout, err.stderr = cmd, out, err_out
+      err.killed, err.signal = spawn_err == nil and killed == true, signal
     elseif reason or code ~= 0 then
-      err = make_error(cmd, code, signal, child.killed or killed == true, out, err_out, reason)
+      err = make_error(cmd, code, signal, child.killed or killed == true, out, err_out, reason, which)
     end
     util.protect(function()
       if callback then callback(err, out, err_out) end
     end, function() child:_complete(err, out, err_out) end)
   end
+  child._on_close = function(code, signal) finish(nil, code, signal) end
   return child
 end
 

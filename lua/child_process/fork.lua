@@ -19,19 +19,43 @@ local function absolute(p)
   return (core.cwd() or ".") .. "/" .. p:gsub("^%./", "")
 end
 
+-- Both paths are found when the module loads: package.searchpath opens
+-- the files, which fails once the process is out of fds (EMFILE), and a
+-- fork then must fail with an EMFILE error event, not "cannot find".
+local BOOTSTRAP = package.searchpath("child_process.bootstrap", package.path)
+BOOTSTRAP = BOOTSTRAP and absolute(BOOTSTRAP)
+
 --- The absolute path of bootstrap.lua, the child runtime's entry point.
 function M.bootstrap_path()
-  local p = package.searchpath("child_process.bootstrap", package.path)
-  if not p then error("child_process: cannot find child_process/bootstrap.lua on package.path") end
-  return absolute(p)
+  if not BOOTSTRAP then
+    BOOTSTRAP = package.searchpath("child_process.bootstrap", package.path)
+    if not BOOTSTRAP then error("child_process: cannot find child_process/bootstrap.lua on package.path") end
+    BOOTSTRAP = absolute(BOOTSTRAP)
+  end
+  return BOOTSTRAP
 end
 
--- Where the C part was loaded from, so that the child finds the same one.
-local function core_cpath()
-  local p = package.searchpath("child_process.core", package.cpath)
-  if not p then return nil end
-  -- .../child_process/core.so → .../?.so
-  return dirname(dirname(absolute(p))) .. "/?.so"
+-- Where the C part was loaded from, so that the child finds the same one:
+-- .../child_process/core.so → .../?.so
+local CORE_CPATH = package.searchpath("child_process.core", package.cpath)
+CORE_CPATH = CORE_CPATH and (dirname(dirname(absolute(CORE_CPATH))) .. "/?.so")
+
+-- The options the running interpreter was started with (`lua5.4 -W
+-- script.lua` → {"-W"}): Node's process.execArgv, fork's default
+-- execArgv.  `arg` holds them at negative indices, the interpreter at
+-- the lowest.  -i and -v are left out: a child that prints the version
+-- or turns interactive is not what a fork means.
+local function parent_exec_argv()
+  local a = rawget(_G, "arg")
+  if type(a) ~= "table" then return {} end
+  local lo = 0
+  while a[lo - 1] ~= nil do lo = lo - 1 end
+  local out = {}
+  for i = lo + 1, -1 do
+    local v = a[i]
+    if type(v) == "string" and v ~= "-i" and v ~= "-v" then out[#out + 1] = v end
+  end
+  return out
 end
 
 --- The Lua interpreter running this process, or "lua5.4".
@@ -47,6 +71,9 @@ end
 
 --- fork(modulePath [, args] [, options]) → ChildProcess with IPC.
 function M.fork(modulePath, args, opts)
+  -- No callback here (unlike exec): a function is a wrong type, as in Node.
+  if type(args) == "function" then argerror(2, "fork", "args must be a table, got function") end
+  if type(opts) == "function" then argerror(3, "fork", "options must be a table, got function") end
   args, opts = options.shift(args, opts)
   options.check_command(modulePath, 1, "fork", "modulePath")
   if opts ~= nil and type(opts) ~= "table" then argerror(3, "fork", "options must be a table, got " .. type(opts)) end
@@ -55,8 +82,13 @@ function M.fork(modulePath, args, opts)
   if execPath ~= nil and type(execPath) ~= "string" then
     argerror(3, "fork", "option 'execPath' must be a string, got " .. type(execPath))
   end
-  execPath = execPath or M.default_exec_path()
   local execArgv = o.execArgv
+  if execArgv == nil and (execPath == nil or is_lua(execPath)) then
+    -- As Node's process.execArgv; only for a Lua interpreter (node
+    -- would not understand lua's options).
+    execArgv = parent_exec_argv()
+  end
+  execPath = execPath or M.default_exec_path()
   if execArgv ~= nil then
     if type(execArgv) ~= "table" then
       argerror(3, "fork", "option 'execArgv' must be a table, got " .. type(execArgv))
@@ -90,7 +122,7 @@ function M.fork(modulePath, args, opts)
   local extra_env
   if bootstrap then
     argv[#argv + 1] = M.bootstrap_path()
-    extra_env = { CHILD_PROCESS_LUA_CPATH = core_cpath() }
+    extra_env = { CHILD_PROCESS_LUA_CPATH = CORE_CPATH }
   end
   argv[#argv + 1] = modulePath
   local user_args = options.check_args(args, 2, "fork")

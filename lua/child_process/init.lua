@@ -37,7 +37,9 @@ local M = setmetatable({ json = core.json }, {
   __index = function(t, k)
     local where = LAZY[k]
     if not where then return nil end
-    local v = require(where[1])[where[2]]
+    -- With the state's spare fd given up meanwhile: at EMFILE the file
+    -- can still be opened, and the call then fails with EMFILE as it should.
+    local v = core.with_spare_fd(require, where[1])[where[2]]
     rawset(t, k, v)
     return v
   end,

@@ -76,20 +76,29 @@ local function opt_type(o, key, want, n, fname)
   return v
 end
 
+-- Beyond 2^53 ms (285 000 years) a limit is no limit: a timer could not
+-- even hold it.
+local NO_LIMIT = 2 ^ 53
+
+--- A count option (ms, bytes): a non-negative integer (an integral float
+--- too, as in JavaScript, where 3.0 is 3); math.huge and anything past
+--- 2^53 mean no limit (nil).  Checked before anything is started.
 local function opt_ms(o, key, n, fname)
   local v = o[key]
   if v == nil then return nil end
-  if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
-    argerror(n, fname, ("option '%s' must be a non-negative number, got %s"):format(key, tostring(v)))
+  if type(v) ~= "number" or v ~= v or v < 0 or (v < NO_LIMIT and v ~= math.floor(v)) then
+    argerror(n, fname, ("option '%s' must be a non-negative integer, got %s"):format(key, tostring(v)))
   end
-  return math.floor(v)
+  if v >= NO_LIMIT then return nil end
+  return math.tointeger(v)
 end
 
--- A signal option: name or number (default SIGTERM); errors name the option.
+-- A signal option: name or number (default SIGTERM); errors name the
+-- option.  0 is no signal: Node refuses it as a killSignal.
 local function opt_signal(o, key, n, fname)
   local v = o[key]
   local ok, num = pcall(signum, v, n, fname, "SIGTERM")
-  if not ok then
+  if not ok or num == 0 then
     argerror(n, fname, ("option '%s' must be a signal name or number, got %s"):format(key,
       type(v) == "string" and ("'" .. v .. "'") or tostring(v)))
   end
@@ -195,6 +204,7 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
   end
   local o = options or {}
   local cwd = opt_type(o, "cwd", "string", n, fname)
+  if cwd == "" then cwd = nil end -- as in Node: an empty cwd is the parent's
   if cwd and has_nul(cwd) then argerror(n, fname, "option 'cwd' must not contain NUL bytes") end
   local argv0 = opt_type(o, "argv0", "string", n, fname)
   if argv0 and has_nul(argv0) then argerror(n, fname, "option 'argv0' must not contain NUL bytes") end
@@ -222,7 +232,8 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
     ipc = ipc,
     timeout = opt_ms(o, "timeout", n, fname),
     killSignal = opt_signal(o, "killSignal", n, fname),
-    maxMessageSize = opt_ms(o, "maxMessageSize", n, fname),
+    -- math.huge: no limit (nil from opt_ms would mean the default).
+    maxMessageSize = opt_ms(o, "maxMessageSize", n, fname) or (o.maxMessageSize and math.maxinteger),
   }
   if shell then
     local sh = shell == true and "/bin/sh" or shell
@@ -251,7 +262,9 @@ function M.max_buffer(o, n, fname)
   if type(v) ~= "number" or v ~= v or v < 0 then
     argerror(n, fname, "option 'maxBuffer' must be a non-negative number, got " .. tostring(v))
   end
-  return v == math.huge and math.maxinteger or math.floor(v)
+  -- Always an integer: core.spawn_sync reads it as one (a float such as
+  -- 1e300 would fall back to the default).
+  return v >= NO_LIMIT and math.maxinteger or math.tointeger(math.floor(v))
 end
 
 return M

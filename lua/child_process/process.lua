@@ -120,8 +120,10 @@ function M.new(script, args)
   process.once = method(function(e, fn) events:once(e, fn) return process end)
   process.off = method(function(e, fn) events:off(e, fn) return process end)
   process.emit = method(function(e, ...) return events:emit(e, ...) end)
+  -- Once disconnected: an `error` event ERR_IPC_DISCONNECTED, as in Node.
   process.disconnect = method(function()
-    if ch and not closing then close_channel() end
+    if ch and not closing then return close_channel() end
+    events:emit("error", mkerror("ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"))
   end)
   --- exit([code]): flush pending messages, then end the process.
   process.exit = method(function(code)

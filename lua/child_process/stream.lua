@@ -5,10 +5,24 @@ local core_util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 
 local argcheck, defer, mkerror = core_util.argcheck, core_util.defer, core_util.error
+local protect, call_all = core_util.protect, core_util.call_all
 
 local HIGH_WATER_MARK = 64 * 1024
 
 local M = { highWaterMark = HIGH_WATER_MARK }
+
+--- A stand-in for the pipe of a child that could not be spawned: the
+--- streams exist as in Node, read nothing, and close on the next turn.
+local function noop() end
+function M.dead_handle()
+  return {
+    read_start = noop, read_stop = noop, ref = noop, unref = noop,
+    close = function(_, cb) defer(cb) end,
+    write = function() return nil, "EPIPE" end,
+    shutdown = function() return false, "EPIPE" end,
+    queue_size = function() return 0 end,
+  }
+end
 
 ---------------------------------------------------------------------------
 -- Readable
@@ -32,8 +46,13 @@ function M.readable(h, on_close)
 end
 
 -- Reading starts when a `data` listener is added (unless paused by hand).
+-- A listener added after the stream was set to discard (at the child's
+-- exit) gets what is still to come, as in Node.
 function Readable:_on_listener(event)
-  if event == "data" and not self._paused then self:resume() end
+  if event == "data" then
+    self._discard = false
+    if not self._paused then self:resume() end
+  end
 end
 
 --- Start (or continue) reading.
@@ -59,15 +78,20 @@ function Readable:isPaused()
   return self._paused == true
 end
 
+-- The handle is closed: `close`, then the owner learns it even if a
+-- `close` listener raised.
+local function closed(self)
+  protect(self.emit, function()
+    if self._on_close then self._on_close() end
+  end, self, "close")
+end
+
 -- Close first, then tell: a raising `end` listener cannot stop `close`.
 function Readable:_finish(err)
   if self._ended then return end
   self._ended = true
   self.readable = false
-  self._h:close(function()
-    self:emit("close")
-    if self._on_close then self._on_close() end
-  end)
+  self._h:close(function() closed(self) end)
   if err then
     if self:listenerCount("error") > 0 then self:emit("error", err) end
   else
@@ -89,10 +113,7 @@ function Readable:destroy()
   if self._ended then return self end
   self._ended = true
   self.readable = false
-  self._h:close(function()
-    self:emit("close")
-    if self._on_close then self._on_close() end
-  end)
+  self._h:close(function() closed(self) end)
   return self
 end
 
@@ -131,12 +152,16 @@ function Writable:_written(code)
   local cbs = self._cbs
   local cb = cbs and table.remove(cbs, 1)
   local err = code and mkerror(code, "write " .. code) or nil
-  if cb and cb ~= false then cb(err) end
-  if err then self:_error(err) end
-  if self._need_drain and not self._closed and self._h:queue_size() == 0 then
-    self._need_drain = false
-    self:emit("drain")
-  end
+  -- A raising callback does not cost the stream its `drain`.
+  protect(function()
+    if cb and cb ~= false then cb(err) end
+    if err then self:_error(err) end
+  end, function()
+    if self._need_drain and not self._closed and self._h:queue_size() == 0 then
+      self._need_drain = false
+      self:emit("drain")
+    end
+  end)
 end
 
 -- As in Node: a write after close() is an `error` event; a write to a
@@ -144,7 +169,7 @@ end
 -- fails its callback, so that writing to a child that has gone away never
 -- raises out of run() when nobody listens.
 local function write_after_end(self, cb)
-  local destroyed = self._closed
+  local destroyed = self._closed and not self._finished
   local err = destroyed and mkerror("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed")
     or mkerror("ERR_STREAM_WRITE_AFTER_END", "write after end")
   defer(function()
@@ -201,7 +226,27 @@ function Writable:close(data, cb)
   if type(data) == "function" and cb == nil then data, cb = nil, data end
   argcheck(data == nil or type(data) == "string", 1, "close", "string expected, got " .. type(data))
   argcheck(cb == nil or type(cb) == "function", 2, "close", "function expected, got " .. type(cb))
-  if data ~= nil and not self._ending then self:write(data) end
+  if data ~= nil and self._ending then
+    -- close(data) again: as in Node, a write after end.  The error goes to
+    -- this callback, to those of the first close still waiting, and as an
+    -- `error` event; there is no `finish` then.  What the first close
+    -- queued is still written.
+    local destroyed = self._closed and not self._finished
+    local err = destroyed and mkerror("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed")
+      or mkerror("ERR_STREAM_WRITE_AFTER_END", "write after end")
+    local waiting = self._end_cbs or {}
+    self._end_cbs = nil
+    if not destroyed then self._errored = err end
+    defer(function()
+      local calls = {}
+      if cb then calls[1] = function() cb(err) end end
+      for i = 1, #waiting do calls[#calls + 1] = function() waiting[i](err) end end
+      if not destroyed then calls[#calls + 1] = function() self:_error(err) end end
+      call_all(calls)
+    end)
+    return self
+  end
+  if data ~= nil then self:write(data) end
   if cb then
     if self._closed and not self._end_cbs then
       -- Already finished or destroyed (by destroy() or at the child's
@@ -220,14 +265,24 @@ function Writable:close(data, cb)
   if self._closed then return self end
   -- Once flushed (or failed): the close callbacks get nil or the error,
   -- then `finish` on success; a failed flush is not left without answer.
+  -- Each callback runs even if another raises.
+  -- After a write after end (self._errored, reported already) the
+  -- callbacks added since get that error, and nothing more is emitted.
   local function done(code)
     self:_close()
-    local err = code and mkerror(code, "shutdown " .. code) or nil
+    local errored = self._errored
+    local err = errored or (code and mkerror(code, "shutdown " .. code)) or nil
     if not err then self._finished = true end
-    local cbs = self._end_cbs
+    local cbs = self._end_cbs or {}
     self._end_cbs = nil
-    for i = 1, cbs and #cbs or 0 do cbs[i](err) end
-    if err then self:_error(err) else self:emit("finish") end
+    local calls = {}
+    for i = 1, #cbs do calls[i] = function() cbs[i](err) end end
+    if not errored then
+      calls[#calls + 1] = function()
+        if err then self:_error(err) else self:emit("finish") end
+      end
+    end
+    call_all(calls)
   end
   -- shutdown() runs after the queued writes.  On a pipe (not a socket) its
   -- SHUT_WR fails with ENOTSOCK, which is fine: closing is the half-close.

@@ -10,6 +10,10 @@ local argerror = util.argerror
 local M = {}
 
 local function run_sync(fname, spec, o, n)
+  -- Nothing would ever read the channel: Node's ERR_IPC_SYNC_FORK.
+  if spec.ipc then
+    argerror(n, fname, "option 'stdio' must not hold 'ipc' in a sync call (IPC cannot be used with synchronous forks)")
+  end
   if o.input ~= nil and type(o.input) ~= "string" then
     argerror(n, fname, "option 'input' must be a string, got " .. type(o.input))
   end
@@ -50,16 +54,22 @@ local function checked(result, cmd, opts)
   local err = result.error
   if err or result.status ~= 0 then
     local stderr = result.stderr or ""
+    -- As Node's checkExecSyncError: the spawnSync error's fields (errno,
+    -- syscall, path, spawnargs) and the whole result (output too).
     local e = util.error(err and err.code or result.status,
       err and err.message or ("Command failed: " .. cmd .. (stderr ~= "" and ("\n" .. stderr) or "")), {
         status = result.status,
         signal = result.signal,
+        output = result.output,
         stdout = result.stdout,
         stderr = result.stderr,
         pid = result.pid,
         cmd = cmd,
         error = err,
       })
+    if err then
+      e.errno, e.syscall, e.path, e.spawnargs = err.errno, err.syscall, err.path, err.spawnargs
+    end
     error(e, 3)
   end
   return result.stdout

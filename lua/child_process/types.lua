@@ -8,7 +8,7 @@
 ---@alias cp.Stdio "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
 
 ---@class cp.SpawnOptions
----@field cwd? string               working directory
+---@field cwd? string               working directory ("" = the parent's)
 ---@field env? table<string,string> replaces the environment (default: inherit)
 ---@field argv0? string             explicit argv[0]
 ---@field stdio? cp.Stdio           1-based: stdio[1] is fd 0
@@ -16,8 +16,8 @@
 ---@field uid? integer
 ---@field gid? integer
 ---@field shell? boolean|string     run `command` through `shell -c`
----@field timeout? number           ms; then the child gets killSignal
----@field killSignal? cp.Signal     default "SIGTERM"
+---@field timeout? integer          ms; then the child gets killSignal (math.huge: none)
+---@field killSignal? cp.Signal     default "SIGTERM"; names case-insensitive; not 0
 ---@field maxMessageSize? integer   IPC: longest message accepted (default 64 MiB)
 
 ---@class cp.ExecOptions: cp.SpawnOptions
@@ -28,7 +28,7 @@
 
 ---@class cp.ForkOptions: cp.SpawnOptions
 ---@field execPath? string          interpreter (default: the running Lua)
----@field execArgv? string[]        its arguments
+---@field execArgv? string[]        its arguments (default: the parent interpreter's options)
 ---@field silent? boolean           pipe stdout/stderr instead of inheriting
 ---@field serialization? "json"
 ---@field bootstrap? boolean        add the Lua child runtime (default: execPath is lua*)
@@ -46,6 +46,8 @@
 ---@field stdout? string
 ---@field stderr? string
 ---@field status? integer
+---@field output? table<integer,string> execSync/execFileSync: spawnSync's output
+---@field pid? integer              execSync/execFileSync
 
 ---@class cp.Emitter
 local Emitter = {}
@@ -125,11 +127,12 @@ function ChildProcess:send(msg, cb) end
 ---@param msg any
 ---@return boolean
 function ChildProcess:postMessage(msg) end
+--- A second call: `error` event ERR_IPC_DISCONNECTED.
 function ChildProcess:disconnect() end
 function ChildProcess:ref() end
 function ChildProcess:unref() end
 --- spawn/fork: code, signal. exec/execFile: err, stdout, stderr.
---- With timeout_ms: nil, "timeout" when time runs out.
+--- With timeout_ms: nil, "timeout" when time runs out (math.huge: no limit).
 ---@param timeout_ms? number
 ---@return any ...
 function ChildProcess:wait(timeout_ms) end

@@ -85,6 +85,21 @@ function M.protect(fn, after, ...)
   if not ok then error(err, 0) end
 end
 
+--- Call every function of the array `fns`, even when some raise: the
+--- first error (with its traceback) propagates once all have run, later
+--- ones from the next turns of the loop.  Used where a raising callback
+--- must not cost the others their turn (close callbacks, then `finish`).
+function M.call_all(fns)
+  local first
+  for i = 1, #fns do
+    local ok, err = xpcall(fns[i], debug.traceback)
+    if not ok then
+      if first == nil then first = { err } else M.defer(error, err, 0) end
+    end
+  end
+  if first then error(first[1], 0) end
+end
+
 --- send(msg [, cb]) on an IPC channel: the part that ChildProcess:send and
 --- the forked child's process.send share.  `ch` is nil once the channel is
 --- closed: then false, and ERR_IPC_CHANNEL_CLOSED goes to cb, or to the
@@ -113,14 +128,22 @@ function M.channel_send(ch, emitter, msg, cb)
 end
 
 --- A signal given by name ("SIGTERM", "TERM") or number → its number.
+--- Names are case-insensitive ("sigterm"), as Node upper-cases them.
 function M.signum(sig, n, fname, default)
   if sig == nil then sig = default or "SIGTERM" end
+  if type(sig) == "number" and math.type(sig) ~= "integer" then
+    -- An integral float (9.0) is the integer; 1.5 is no signal.
+    local i = math.tointeger(sig)
+    M.argcheck(i ~= nil, n, fname, "invalid signal number " .. tostring(sig))
+    sig = i
+  end
   if math.type(sig) == "integer" then
     M.argcheck(sig >= 0 and sig < 65, n, fname, "invalid signal number " .. sig)
     return sig
   end
   M.argcheck(type(sig) == "string", n, fname, "signal name or number expected, got " .. type(sig))
-  local num = core.signal_number(sig) or core.signal_number("SIG" .. sig)
+  local up = sig:upper()
+  local num = core.signal_number(up) or core.signal_number("SIG" .. up)
   M.argcheck(num ~= nil, n, fname, "unknown signal '" .. sig .. "'")
   return num
 end

@@ -1,0 +1,25 @@
+-- Port of Node's test/parallel/test-child-process-kill.js.
+-- Translated: signalCode null is nil.  Dropped: the Windows `cmd` branch.
+local N = require("node.common")
+local cp, H = N.cp, N.H
+
+describe("test-child-process-kill", function()
+  it("kill() sends SIGTERM and sets killed", function()
+    local cat = cp.spawn("cat")
+    cat.stdout:on("end", N.mustCall())
+    cat.stderr:on("data", N.mustNotCall("stderr data"))
+    cat.stderr:on("end", N.mustCall())
+    cat:on("exit", N.mustCall(function(code, signal)
+      assert.is_nil(code)
+      assert.are.equal("SIGTERM", signal)
+      assert.are.equal("SIGTERM", cat.signalCode)
+    end))
+    assert.is_nil(cat.signalCode)
+    assert.are.equal(false, cat.killed)
+    cat:kill()
+    assert.are.equal(true, cat.killed)
+    N.finish()
+    H.wait_close(cat)
+    H.assert_clean()
+  end)
+end)
