@@ -105,9 +105,11 @@ describe("the loop's clock", function()
 
   it("a timeout counts from when it is started, not from the last loop pass", function()
     cp.run() -- the loop's cached time is now
-    os.execute("sleep 1")
+    -- Blocked longer than the timeout: a timer counted from the stale time
+    -- would be due at once.  The child needs far less than the timeout.
+    os.execute("sleep 3")
     local got
-    cp.exec("sleep 0.3; echo ok", { timeout = 800 }, function(err, out) got = { err, out } end)
+    cp.exec("sleep 0.1; echo ok", { timeout = 2500 }, function(err, out) got = { err, out } end)
     H.run_until(function() return got end)
     assert.is_nil(got[1])
     assert.are.equal("ok\n", got[2])
@@ -115,17 +117,17 @@ describe("the loop's clock", function()
 
   it("wait(ms) counts from the call", function()
     cp.run()
-    os.execute("sleep 1")
-    local c = cp.spawn("sleep", { "0.3" })
-    assert.are.equal(0, c:wait(800))
+    os.execute("sleep 3")
+    local c = cp.spawn("sleep", { "0.1" })
+    assert.are.equal(0, c:wait(2500))
   end)
 
   it("backend_timeout() counts from when it is asked", function()
     local t = core.timer()
-    t:start(1500, 0, function() end)
-    os.execute("sleep 0.8")
+    t:start(3000, 0, function() end)
+    os.execute("sleep 2")
     local ms = cp.backend_timeout()
-    assert.is_true(ms <= 800, "backend_timeout " .. ms .. " after 800 ms of a 1500 ms timer")
+    assert.is_true(ms <= 1000, "backend_timeout " .. ms .. " after 2000 ms of a 3000 ms timer")
     t:close()
     cp.run("nowait")
   end)
