@@ -25,7 +25,7 @@ build = {
     ["child_process.core"] = {
       sources = {
         "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
-        "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
+        "src/lines.c", "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
       defines = { "_GNU_SOURCE" },
       libraries = { "uv" },

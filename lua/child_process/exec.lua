@@ -84,9 +84,17 @@ local function run(fname, spec, cmd, o, callback, n)
       if not reason then kill() end
     end)
   end
-  local spawn_err
+  local spawn_err, abort_err
   child:on("error", function(e)
-    if child._spawn_error == e then spawn_err = e end
+    if child._spawn_error == e then
+      spawn_err = e
+    elseif e.code == "ABORT_ERR" and not abort_err then
+      -- options.signal aborted (abort.lua sent killSignal): stop reading too.
+      abort_err = e
+      killed = true
+      if child.stdout then child.stdout:destroy() end
+      if child.stderr then child.stderr:destroy() end
+    end
   end)
   child._on_close = function(code, signal)
     if timer then
@@ -98,6 +106,9 @@ local function run(fname, spec, cmd, o, callback, n)
     if spawn_err then
       err = spawn_err
       err.cmd, err.stdout, err.stderr, err.killed, err.signal = cmd, out, err_out, false, nil
+    elseif abort_err then
+      err = abort_err -- as Node: the AbortError itself, with cmd
+      err.cmd = cmd
     elseif reason or code ~= 0 then
       err = make_error(cmd, code, signal, child.killed or killed == true, out, err_out, reason)
     end

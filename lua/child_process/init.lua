@@ -9,6 +9,10 @@
 ---   process.lua        the forked child's `process` and parentPort
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   options.lua        argument validation
+---   lines.lua          readable:lines() and `line` events
+---   pipeline.lua       streams as stdio entries, readable:pipe()
+---   helpers.lua        env, kill
+---   abort.lua          AbortController, options.signal
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
 local core = require("child_process.core")
 
@@ -25,6 +29,9 @@ local LAZY = {
   execFileSync = { "child_process.sync", "execFileSync" },
   fork = { "child_process.fork", "fork" },
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
+  env = { "child_process.helpers", "env" },
+  kill = { "child_process.helpers", "kill" },
+  AbortController = { "child_process.abort", "AbortController" },
 }
 
 local M = setmetatable({ json = core.json }, {
