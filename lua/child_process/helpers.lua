@@ -36,7 +36,7 @@ end
 --- "ESRCH" for a pid that is gone, "EPERM"…).  A negative pid signals
 --- that process group; signal 0 only checks that the process exists.
 function M.kill(pid, sig)
-  local p = math.tointeger(pid)
+  local p = type(pid) == "number" and math.tointeger(pid) or nil
   argcheck(p ~= nil, 1, "kill", "pid must be an integer, got " .. (type(pid) == "number" and tostring(pid) or type(pid)))
   local num = util.signum(sig, 2, "kill", "SIGTERM")
   local ok, code, errno = core.kill(p, num)
