@@ -22,7 +22,8 @@ describe("cp.env", function()
   end)
 
   it("is what a child sees through options.env", function()
-    local c = cp.spawn("sh", { "-c", 'echo "$CP_A|${HOME-unset}|$PATH"' }, { env = cp.env({ CP_A = "1", HOME = false }) })
+    local c = cp.spawn("sh", { "-c", 'echo "$CP_A|${HOME-unset}|$PATH"' },
+      { env = cp.env({ CP_A = "1", HOME = false }) })
     local out = H.collect(c.stdout)
     assert.are.equal(0, (H.wait_close(c)))
     assert.are.equal("1|unset|" .. os.getenv("PATH") .. "\n", out())

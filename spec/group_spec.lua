@@ -39,6 +39,9 @@ local function poll_until(cond, ms, what)
   if not ok then error(err, 2) end
 end
 
+-- A shell command printing its own process group (builtins only).
+local PGRP = "read -r _ _ _ _ pgrp _ < /proc/$$/stat; echo $pgrp"
+
 local function alive(pid)
   local state = stat(pid)
   return state ~= nil and state ~= "Z"
@@ -82,9 +85,9 @@ describe("process groups", function()
   end)
 
   it("spawnSync and exec take group too", function()
-    local r = cp.spawnSync("sh", { "-c", "ps -o pgid= -p $$" }, { group = true })
+    local r = cp.spawnSync("sh", { "-c", PGRP }, { group = true })
     assert.are.equal(r.pid, tonumber(r.stdout:match("%d+")))
-    local c = cp.exec("ps -o pgid= -p $$", { group = true })
+    local c = cp.exec(PGRP, { group = true })
     local err, out = c:wait()
     assert.is_nil(err)
     assert.are.equal(c.pid, tonumber(out:match("%d+")))
@@ -169,7 +172,7 @@ describe("dieWithParent", function()
   end)
 
   it("starts children as usual: stdio, cwd, env, group, exit code, ENOENT", function()
-    local c = cp.spawn("sh", { "-c", "pwd; echo $X; ps -o pgid= -p $$; cat; exit 7" },
+    local c = cp.spawn("sh", { "-c", "pwd; echo $X; " .. PGRP .. "; cat; exit 7" },
       { dieWithParent = true, cwd = "/tmp", env = { X = "y", PATH = os.getenv("PATH") }, group = true })
     local out = H.collect(c.stdout)
     c.stdin:close("from stdin\n")

@@ -37,7 +37,8 @@ end
 --- that process group; signal 0 only checks that the process exists.
 function M.kill(pid, sig)
   local p = type(pid) == "number" and math.tointeger(pid) or nil
-  argcheck(p ~= nil, 1, "kill", "pid must be an integer, got " .. (type(pid) == "number" and tostring(pid) or type(pid)))
+  argcheck(p ~= nil, 1, "kill",
+    "pid must be an integer, got " .. (type(pid) == "number" and tostring(pid) or type(pid)))
   local num = util.signum(sig, 2, "kill", "SIGTERM")
   local ok, code, errno = core.kill(p, num)
   if ok then return true end

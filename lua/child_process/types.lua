@@ -4,7 +4,8 @@
 --- editors complete and type-check user code.  Keep it in step with the API.
 
 ---@alias cp.Signal string|integer  # "SIGTERM", "SIGKILL"… or a number
----@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|nil
+--- A stream (another child's stdout, stdin…): its fd is handed to the new child.
+---@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|cp.Readable|cp.Writable|nil
 ---@alias cp.Stdio "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
 
 ---@class cp.SpawnOptions
@@ -18,6 +19,9 @@
 ---@field shell? boolean|string     run `command` through `shell -c`
 ---@field timeout? number           ms; then the child gets killSignal
 ---@field killSignal? cp.Signal     default "SIGTERM"
+---@field group? boolean            leader of a new process group (not with detached)
+---@field dieWithParent? boolean    killed (killSignal) when this process dies, even by SIGKILL (Linux)
+---@field signal? cp.AbortSignal    aborting kills the child and emits error ABORT_ERR
 ---@field maxMessageSize? integer   IPC: longest message accepted (default 64 MiB)
 
 ---@class cp.ExecOptions: cp.SpawnOptions
@@ -46,6 +50,9 @@
 ---@field stdout? string
 ---@field stderr? string
 ---@field status? integer
+---@field name? string              "AbortError" for code "ABORT_ERR"
+---@field cause? any                ABORT_ERR: the AbortSignal's reason
+---@field pid? integer              cp.kill: the pid it was given
 
 ---@class cp.Emitter
 local Emitter = {}
@@ -68,10 +75,21 @@ function Emitter:emit(event, ...) end
 ---@return integer
 function Emitter:listenerCount(event) end
 
---- stdout, stderr and extra pipes. Events: "data"(chunk: string), "end", "close", "error"(err: cp.Error).
+--- stdout, stderr and extra pipes. Events: "data"(chunk: string), "line"(line: string), "end", "close",
+--- "error"(err: cp.Error).  "line": split on "\n" and "\r\n", the last line without its newline.
 ---@class cp.Readable: cp.Emitter
 ---@field readable boolean
+---@field handedOver boolean|nil    true once given to another child as a stdio entry
 local Readable = {}
+--- `for line in s:lines() do … end`: yields in cp.async, runs the loop elsewhere.
+---@return fun(): string|nil
+function Readable:lines() end
+--- Copy into `dest` with backpressure; ends it when this stream ends unless `end = false`.
+---@generic W
+---@param dest W                    a cp.Writable (or an object with write/close), or a Lua file
+---@param options? { ["end"]: boolean }
+---@return W dest
+function Readable:pipe(dest, options) end
 ---@return self
 function Readable:pause() end
 ---@return self
@@ -115,9 +133,13 @@ function Writable:queued() end
 ---@field stderr cp.Readable|nil
 ---@field stdio (cp.Readable|cp.Writable|nil)[]
 local ChildProcess = {}
+--- With { group = true }: the child's process group (options.group or detached), also after its exit.
 ---@param signal? cp.Signal
+---@param options? { group: boolean }
 ---@return boolean sent
-function ChildProcess:kill(signal) end
+function ChildProcess:kill(signal, options) end
+--- `local c <close> = cp.spawn(…)`: leaving the scope kills a child still running (killSignal).
+function ChildProcess:__close() end
 ---@param msg any
 ---@param cb? fun(err: cp.Error|nil)
 ---@return boolean below_high_water
@@ -161,6 +183,18 @@ local ParentPort = {}
 ---@param msg any
 ---@return boolean
 function ParentPort:postMessage(msg) end
+
+--- options.signal. Events: "abort"(reason).
+---@class cp.AbortSignal: cp.Emitter
+---@field aborted boolean
+---@field reason any
+local AbortSignal = {}
+--- Raise the reason if aborted.
+function AbortSignal:throwIfAborted() end
+
+---@class cp.AbortController
+---@field signal cp.AbortSignal
+---@field abort fun(self_or_reason?: any, reason?: any)  ac:abort(reason) or ac.abort(reason)
 
 ---@class child_process
 ---@field json cp.Json
@@ -232,6 +266,21 @@ function M.async(fn, ...) end
 
 ---@return string path of the forked child's bootstrap script
 function M.bootstrap_path() end
+
+--- A copy of the environment with overrides (false removes a variable), for options.env.
+---@param overrides? table<string, string|number|false>
+---@return table<string,string>
+function M.env(overrides) end
+
+--- Node's process.kill: a negative pid is a process group; 0 only checks.
+---@param pid integer
+---@param signal? cp.Signal
+---@return boolean sent
+---@return cp.Error|nil err  code "ESRCH" for a pid that is gone, "EPERM"…
+function M.kill(pid, signal) end
+
+---@return cp.AbortController
+function M.AbortController() end
 
 --- The forked child's global (Node style).
 ---@class cp.Process
