@@ -95,6 +95,7 @@ local HEAP_TEXT = HEAP >= 1024 and (HEAP // 1024 .. " GiB") or (HEAP .. " MiB")
 local OURS = "this module"
 local NOHEAP = "this module, no heap, same block"
 local POLL_OFF = "this module, busy polling off"
+local DIE = "this module, dieWithParent"
 
 -- metric: key (from RESULT lines), unit, better = "higher" | "lower",
 -- targets = { {peer = name, ratio = r} (ours vs peer, oriented, >= r),
@@ -138,6 +139,9 @@ local W = {
       -- would otherwise pass for a cost of the parent's size.
       { NOHEAP, lua("w1_cp.lua", n(500, 60), "ignore", 0) },
       { "luv", lua("w1_luv.lua", n(500, 60), "ignore", HEAP) },
+      -- dieWithParent spawns through a clone of our own (process.c):
+      -- it must stay as flat in the parent's size as posix_spawn.
+      { DIE, lua("w1_cp.lua", n(500, 60), "ignore", HEAP, "die") },
     },
     metrics = {
       { key = "rate", unit = "spawns/s", better = "higher", info_own = "W1",

@@ -1,10 +1,12 @@
 -- W1 / W1b (this module): spawn /bin/true N times one after another,
--- waiting for `close` each time.  args: N stdio(ignore|pipe) heapMiB
+-- waiting for `close` each time.  args: N stdio(ignore|pipe) heapMiB [die]
+-- ("die": with dieWithParent, which spawns through process.c's clone path).
 local B = require("bench.common")
 local cp = require("child_process")
-local N, mode, heap = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0)
+local N, mode, heap, die = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0), B.arg(4, "")
 if heap > 0 then B.grow_heap(heap) end
 local opts = mode == "ignore" and { stdio = "ignore" } or {}
+if die == "die" then opts.dieWithParent = true end
 
 local function batch(n)
   local done = 0
