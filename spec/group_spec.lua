@@ -146,8 +146,8 @@ describe("dieWithParent", function()
   after_each(function() H.assert_clean() end)
 
   -- Start the intermediate parent; → it, and the pid of its child.
-  local function intermediate(mode)
-    local p = cp.spawn(H.lua, { H.fixtures .. "die_parent.lua", mode }, { env = H.lua_env() })
+  local function intermediate(mode, uid)
+    local p = cp.spawn(H.lua, { H.fixtures .. "die_parent.lua", mode, uid }, { env = H.lua_env() })
     local line
     p.stdout:on("line", function(l) line = line or l end)
     H.run_until(function() return line ~= nil end, 10000, "the grandchild's pid")
@@ -159,6 +159,18 @@ describe("dieWithParent", function()
     assert.is_true(alive(pid))
     p:kill("SIGKILL")
     assert.are.same({ nil, "SIGKILL" }, { H.wait_close(p) })
+    poll_until(function() return not alive(pid) end, 10000, "the grandchild to die")
+  end)
+
+  it("also with uid (the fork path: the signal is set after the uid changes)", function()
+    if H.cp.spawnSync("id", { "-u" }).stdout ~= "0\n" then
+      pending("needs root to change uid")
+      return
+    end
+    local p, pid = intermediate("die", "uid")
+    assert.is_true(alive(pid))
+    p:kill("SIGKILL")
+    H.wait_close(p)
     poll_until(function() return not alive(pid) end, 10000, "the grandchild to die")
   end)
 

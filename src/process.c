@@ -207,13 +207,9 @@ static void cp_child_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* In the child, before exec: session or group, the parent-death signal,
- * stdio, cwd.  System calls only (it also runs in the clone child below,
- * which shares the parent's memory): 0, or -1 with errno set. */
-static int cp_child_setup(cp_spawn_req *r, pid_t parent) {
-  int i;
-  if (r->detached && setsid() < 0) return -1;
-  if (r->group && setpgid(0, 0) < 0) return -1;
+/* In the child, before exec: the parent-death signal (dieWithParent).
+ * Last before exec: a change of uid or gid clears it.  0 or -1. */
+static int cp_child_pdeathsig(cp_spawn_req *r, pid_t parent) {
 #ifdef __linux__
   if (r->pdeathsig) {
     if (prctl(PR_SET_PDEATHSIG, r->pdeathsig) < 0) return -1;
@@ -221,8 +217,19 @@ static int cp_child_setup(cp_spawn_req *r, pid_t parent) {
     if (getppid() != parent) kill(getpid(), r->pdeathsig);
   }
 #else
+  (void)r;
   (void)parent;
 #endif
+  return 0;
+}
+
+/* In the child, before exec: session or group, stdio, cwd.  System calls
+ * only (it also runs in the clone child below, which shares the parent's
+ * memory): 0, or -1 with errno set. */
+static int cp_child_setup(cp_spawn_req *r) {
+  int i;
+  if (r->detached && setsid() < 0) return -1;
+  if (r->group && setpgid(0, 0) < 0) return -1;
   for (i = 0; i < r->nstdio; i++) {
     int fd = r->stdio[i].child_fd;
     if (r->stdio[i].kind == CP_STDIO_IGNORE) {
@@ -255,10 +262,11 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
   }
   if (*pid == 0) {
     cp_child_reset_signals();
-    if (cp_child_setup(r, parent) != 0) goto fail;
+    if (cp_child_setup(r) != 0) goto fail;
     if (r->has_uid && setgroups(0, NULL) != 0 && errno != EPERM) goto fail;
     if (r->has_gid && setgid(r->gid) != 0) goto fail;
     if (r->has_uid && setuid(r->uid) != 0) goto fail;
+    if (cp_child_pdeathsig(r, parent) != 0) goto fail;
     execve(r->path, r->argv, r->envp);
   fail:
     err = errno;
@@ -297,7 +305,8 @@ typedef struct cp_clone_arg {
 static int cp_clone_child(void *arg) {
   cp_clone_arg *a = (cp_clone_arg *)arg;
   cp_child_reset_signals();
-  if (cp_child_setup(a->r, a->parent) == 0) execve(a->r->path, a->r->argv, a->r->envp);
+  if (cp_child_setup(a->r) == 0 && cp_child_pdeathsig(a->r, a->parent) == 0)
+    execve(a->r->path, a->r->argv, a->r->envp);
   a->err = errno ? errno : ENOEXEC;
   _exit(127);
 }
