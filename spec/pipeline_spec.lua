@@ -186,6 +186,18 @@ describe("readable:pipe()", function()
     H.wait_close(b)
   end)
 
+  it("from a stream that has already ended: the writable is ended", function()
+    local a = cp.spawn("true")
+    H.collect(a.stdout)
+    H.wait_close(a)
+    local b = cp.spawn("cat")
+    local finished = false
+    b.stdin:on("finish", function() finished = true end)
+    a.stdout:pipe(b.stdin)
+    assert.are.equal(0, (H.wait_close(b)))
+    assert.is_true(finished)
+  end)
+
   it("bad arguments", function()
     local a = cp.spawn("sleep", { "5" })
     H.assert_bad_argument("#1 to 'pipe' (writable stream expected, got nil)", a.stdout.pipe, a.stdout)

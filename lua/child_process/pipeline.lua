@@ -130,6 +130,11 @@ function M.pipe(src, dest, opts)
     unpipe()
     if src:listenerCount("data") == 0 then src:destroy() end
   end
+  if src._ended then
+    -- Nothing more will come: end dest now, as Node does for an ended source.
+    defer(on_end)
+    return dest
+  end
   src:on("end", on_end)
   if not is_file and dest.once then dest:once("close", on_dest_close) end
   src:on("data", on_data)
