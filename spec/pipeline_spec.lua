@@ -63,7 +63,8 @@ describe("a stream as a stdio entry", function()
   end)
 
   it("if the new child cannot start, the stream stays the parent's, readable as before", function()
-    local a = cp.spawn("sh", { "-c", "echo still here" })
+    -- a waits for its stdin: its output is not drained at its exit meanwhile.
+    local a = cp.spawn("sh", { "-c", "read x; echo still here" })
     local b = cp.spawn("no-such-command-xyz", {}, { stdio = { a.stdout } })
     local err
     b:on("error", function(e) err = e end)
@@ -71,6 +72,7 @@ describe("a stream as a stdio entry", function()
     assert.are.equal("ENOENT", err.code)
     assert.is_nil(a.stdout.handedOver)
     local out = H.collect(a.stdout)
+    a.stdin:close("go\n")
     assert.are.equal(0, (H.wait_close(a)))
     assert.are.equal("still here\n", out())
   end)
