@@ -43,6 +43,10 @@ build = {
     ["child_process.stream"] = "lua/child_process/stream.lua",
     ["child_process.sync"] = "lua/child_process/sync.lua",
     ["child_process.util"] = "lua/child_process/util.lua",
+    ["child_process.lines"] = "lua/child_process/lines.lua",
+    ["child_process.pipeline"] = "lua/child_process/pipeline.lua",
+    ["child_process.helpers"] = "lua/child_process/helpers.lua",
+    ["child_process.abort"] = "lua/child_process/abort.lua",
     ["child_process.types"] = "lua/child_process/types.lua",
   },
   install = {
