@@ -16,9 +16,13 @@ local function rchar()
 end
 
 describe("a stream as a stdio entry", function()
+  -- libuv opens one fd per loop at its first stream (kept for EMFILE):
+  -- let that happen before any fd count is taken.
+  setup(function() H.wait_close(cp.spawn("true")) end)
   after_each(function() H.assert_clean() end)
 
   it("hands the fd over: 64 MiB go from a to b and the parent reads none of it", function()
+    local fds = H.fd_count()
     local before = rchar()
     local a = cp.spawn("head", { "-c", tostring(64 * MiB), "/dev/zero" })
     local b = cp.spawn("wc", { "-c" }, { stdio = { a.stdout, "pipe", "inherit" } })
@@ -33,6 +37,7 @@ describe("a stream as a stdio entry", function()
     -- The parent's reads in this test: b's few bytes, /proc files; not 64 MiB.
     local read = rchar() - before
     assert.is_true(read < MiB, "the parent read " .. read .. " bytes")
+    H.assert_fds_back_to(fds)
   end)
 
   it("a child's stdin as another's stdout: a writes straight into b", function()
@@ -63,6 +68,7 @@ describe("a stream as a stdio entry", function()
   end)
 
   it("if the new child cannot start, the stream stays the parent's, readable as before", function()
+    local fds = H.fd_count()
     -- a waits for its stdin: its output is not drained at its exit meanwhile.
     local a = cp.spawn("sh", { "-c", "read x; echo still here" })
     local b = cp.spawn("no-such-command-xyz", {}, { stdio = { a.stdout } })
@@ -75,6 +81,7 @@ describe("a stream as a stdio entry", function()
     a.stdin:close("go\n")
     assert.are.equal(0, (H.wait_close(a)))
     assert.are.equal("still here\n", out())
+    H.assert_fds_back_to(fds)
   end)
 
   it("bad input: a closed stream, a stream being read; nothing starts", function()
