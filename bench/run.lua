@@ -100,6 +100,7 @@ local NOIDLE = "this module, no idle children, same block"
 local SIGCHLD = "this module, SIGCHLD fallback"
 local function sigchld(cmd) return (cmd:gsub("^env ", "env LUA_CHILD_PROCESS_NO_PIDFD=1 ", 1)) end
 local POLL_OFF = "this module, busy polling off"
+local DIE = "this module, dieWithParent"
 
 -- metric: key (from RESULT lines), unit, better = "higher" | "lower",
 -- targets = { {peer = name, ratio = r} (ours vs peer, oriented, >= r),
@@ -145,6 +146,9 @@ local W = {
       -- would otherwise pass for a cost of the parent's size.
       { NOHEAP, lua("w1_cp.lua", n(500, 60), "ignore", 0) },
       { "luv", lua("w1_luv.lua", n(500, 60), "ignore", HEAP) },
+      -- dieWithParent spawns through a clone of our own (process.c):
+      -- it must stay as flat in the parent's size as posix_spawn.
+      { DIE, lua("w1_cp.lua", n(500, 60), "ignore", HEAP, 0, "die") },
     },
     metrics = {
       { key = "rate", unit = "spawns/s", better = "higher", info_own = "W1",

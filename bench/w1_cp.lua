@@ -1,9 +1,10 @@
 -- W1 / W1b / W13 (this module): spawn /bin/true N times one after
 -- another, waiting for `close` each time.  args: N stdio(ignore|pipe)
--- heapMiB idle (children kept alive meanwhile: W13)
+-- heapMiB idle [die]: `idle` children kept alive meanwhile (W13); "die":
+-- with dieWithParent, which spawns through process.c's clone path.
 local B = require("bench.common")
 local cp = require("child_process")
-local N, mode, heap, idle = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0), B.arg(4, 0)
+local N, mode, heap, idle, die = B.arg(1, 2000), B.arg(2, "ignore"), B.arg(3, 0), B.arg(4, 0), B.arg(5, "")
 if heap > 0 then B.grow_heap(heap) end
 local sleepers = {}
 for i = 1, idle do
@@ -11,6 +12,7 @@ for i = 1, idle do
   sleepers[i]:unref() -- cp.run() in batch() returns while they live
 end
 local opts = mode == "ignore" and { stdio = "ignore" } or {}
+if die == "die" then opts.dieWithParent = true end
 
 local function batch(n)
   local done = 0

@@ -25,8 +25,8 @@ build = {
     ["child_process.core"] = {
       sources = {
         "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
-        "src/module.c", "src/poll.c", "src/process.c", "src/reap.c", "src/stream.c", "src/sync.c",
-        "src/timer.c",
+        "src/lines.c", "src/module.c", "src/poll.c", "src/process.c", "src/reap.c", "src/stream.c",
+        "src/sync.c", "src/timer.c",
       },
       defines = { "_GNU_SOURCE" },
       libraries = { "uv", "pthread", "dl" },
@@ -47,6 +47,10 @@ build = {
     ["child_process.stream"] = "lua/child_process/stream.lua",
     ["child_process.sync"] = "lua/child_process/sync.lua",
     ["child_process.util"] = "lua/child_process/util.lua",
+    ["child_process.lines"] = "lua/child_process/lines.lua",
+    ["child_process.pipeline"] = "lua/child_process/pipeline.lua",
+    ["child_process.helpers"] = "lua/child_process/helpers.lua",
+    ["child_process.abort"] = "lua/child_process/abort.lua",
     ["child_process.types"] = "lua/child_process/types.lua",
   },
   install = {

@@ -22,6 +22,7 @@
  *   sync.c     spawn_sync: the sync variants, on poll(), outside the loop
  *   timer.c    timers used by timeouts and wait()
  *   poll.c     busy polling before the loop sleeps, while IPC is open
+ *   lines.c    the line splitter of readable:lines() and `line` events
  *   module.c   luaopen_child_process_core: registration
  */
 #ifndef CP_H
@@ -252,6 +253,8 @@ typedef struct cp_spawn_req {
   char **envp;
   const char *cwd;
   int detached;
+  int group;          /* setpgid(0, 0): leader of a new process group */
+  int pdeathsig;      /* PR_SET_PDEATHSIG signal, 0 for none (dieWithParent) */
   int has_uid, has_gid;
   uid_t uid;
   gid_t gid;
@@ -282,6 +285,7 @@ void cp_timer_open(lua_State *L);
 void cp_sync_open(lua_State *L);
 void cp_poll_open(lua_State *L);
 void cp_reap_open(lua_State *L);
+void cp_lines_open(lua_State *L);
 
 /* Busy polling (poll.c): set up with the context; told when a channel
  * opens (+1) or is freed (-1), and when a message arrives. */

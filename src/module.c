@@ -48,6 +48,16 @@ static int cp_object_new(lua_State *L) {
   return 1;
 }
 
+/* `local c <close> = ...`: the class's __close method, if it has one. */
+static int cp_object_close(lua_State *L) {
+  lua_getiuservalue(L, 1, 1);
+  if (lua_getfield(L, -1, "__close") != LUA_TFUNCTION) return 0;
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 0);
+  return 0;
+}
+
 /* core.fields(obj) — the field table behind an object (for the facade). */
 static int cp_object_fields(lua_State *L) {
   luaL_checktype(L, 1, LUA_TUSERDATA);
@@ -108,14 +118,17 @@ __attribute__((visibility("default"))) int luaopen_child_process_core(lua_State 
   cp_sync_open(L);
   cp_poll_open(L);
   cp_reap_open(L);
+  cp_lines_open(L);
 
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
   lua_pushcfunction(L, cp_object_index);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, cp_object_newindex);
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, cp_object_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, cp_object_close);
+  lua_setfield(L, -2, "__close");
   lua_pushcclosure(L, cp_object_new, 1);
   lua_setfield(L, -2, "object");
   lua_pushcfunction(L, cp_object_fields);

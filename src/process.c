@@ -5,12 +5,15 @@
  * clone, so its cost does not grow with the parent's heap, unlike the full
  * fork() of libuv 1.44's uv_spawn.  posix_spawn cannot change uid/gid, so
  * that one case falls back to fork + exec with a close-on-exec error pipe.
+ * Nor can it set PR_SET_PDEATHSIG (dieWithParent): that case uses the same
+ * vfork-style clone as glibc, with a small child function of our own.
  * Either way the child is then watched by reap.c (a pidfd, or the SIGCHLD
  * fallback), which waits only for the pids listed here.
  *
  * core.spawn(t) takes options the Lua facade has already validated:
  *   t.file, t.args (args[1] is argv[0]), t.env (array of "K=V" or nil),
- *   t.cwd, t.uid, t.gid, t.detached,
+ *   t.cwd, t.uid, t.gid, t.detached, t.group (new process group),
+ *   t.pdeathsig (signal number: dieWithParent),
  *   t.stdio[i] for child fd i-1: "pipe" | "ipc" | "ignore" | integer fd.
  * It returns proc, pid, {[i] = pipe or channel handle}, or on failure
  * nil, code ("ENOENT"), errno.
@@ -18,15 +21,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <lualib.h>
 
@@ -215,9 +223,50 @@ static void cp_child_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In the child, before exec: the parent-death signal (dieWithParent).
+ * Last before exec: a change of uid or gid clears it.  0 or -1. */
+static int cp_child_pdeathsig(cp_spawn_req *r, pid_t parent) {
+#ifdef __linux__
+  if (r->pdeathsig) {
+    if (prctl(PR_SET_PDEATHSIG, r->pdeathsig) < 0) return -1;
+    /* The parent may have died before prctl: no signal would come then. */
+    if (getppid() != parent) kill(getpid(), r->pdeathsig);
+  }
+#else
+  (void)r;
+  (void)parent;
+#endif
+  return 0;
+}
+
+/* In the child, before exec: session or group, stdio, cwd.  System calls
+ * only (it also runs in the clone child below, which shares the parent's
+ * memory): 0, or -1 with errno set. */
+static int cp_child_setup(cp_spawn_req *r) {
+  int i;
+  if (r->detached && setsid() < 0) return -1;
+  if (r->group && setpgid(0, 0) < 0) return -1;
+  for (i = 0; i < r->nstdio; i++) {
+    int fd = r->stdio[i].child_fd;
+    if (r->stdio[i].kind == CP_STDIO_IGNORE) {
+      fd = open("/dev/null", O_RDWR);
+      if (fd < 0) return -1;
+      if (fd != i) {
+        if (dup2(fd, i) < 0) return -1;
+        close(fd);
+      }
+    } else if (dup2(fd, i) < 0) {
+      return -1;
+    }
+  }
+  if (r->cwd && chdir(r->cwd) != 0) return -1;
+  return 0;
+}
+
 /* The uid/gid path: fork, then report an exec failure through a pipe. */
 static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
-  int errpipe[2], err = 0, i;
+  int errpipe[2], err = 0;
+  pid_t parent = getpid();
   ssize_t n;
   if (pipe2(errpipe, O_CLOEXEC) != 0) return -errno;
   *pid = fork();
@@ -229,26 +278,13 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
   }
   if (*pid == 0) {
     cp_child_reset_signals();
-    if (r->detached && setsid() < 0) goto fail;
-    for (i = 0; i < r->nstdio; i++) {
-      int fd = r->stdio[i].child_fd;
-      if (r->stdio[i].kind == CP_STDIO_IGNORE) {
-        fd = open("/dev/null", O_RDWR);
-        if (fd < 0) goto fail;
-        if (fd != i) {
-          if (dup2(fd, i) < 0) goto fail;
-          close(fd);
-        }
-      } else if (dup2(fd, i) < 0) {
-        goto fail;
-      }
-    }
-    if (r->cwd && chdir(r->cwd) != 0) goto fail;
+    if (cp_child_setup(r) != 0) goto fail;
     /* Drop the supplementary groups whenever the identity changes, also
      * for a gid alone: they would keep the parent's privileges. */
     if (setgroups(0, NULL) != 0 && errno != EPERM) goto fail;
     if (r->has_gid && setgid(r->gid) != 0) goto fail;
     if (r->has_uid && setuid(r->uid) != 0) goto fail;
+    if (cp_child_pdeathsig(r, parent) != 0) goto fail;
     execve(r->path, r->argv, r->envp);
   fail:
     err = errno;
@@ -267,6 +303,65 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
   }
   return 0;
 }
+
+#ifdef __linux__
+/* The dieWithParent path.  A full fork() would copy the page tables of a
+ * big parent (the cost libuv 1.44 pays); instead the child shares our
+ * memory (CLONE_VM) while we are suspended until it has exec'd or failed
+ * (CLONE_VFORK), as glibc's posix_spawn does, and runs only this small
+ * function on a stack of its own.  It makes system calls only: no malloc,
+ * no locks.  All signals are blocked around the clone, so that none of the
+ * parent's handlers can run in the child before it has reset them. */
+#define CP_CLONE_STACK (256 * 1024)
+
+typedef struct cp_clone_arg {
+  cp_spawn_req *r;
+  pid_t parent;
+  int err; /* errno of the step that failed, written by the child */
+} cp_clone_arg;
+
+static int cp_clone_child(void *arg) {
+  cp_clone_arg *a = (cp_clone_arg *)arg;
+  cp_child_reset_signals();
+  if (cp_child_setup(a->r) == 0 && cp_child_pdeathsig(a->r, a->parent) == 0)
+    execve(a->r->path, a->r->argv, a->r->envp);
+  a->err = errno ? errno : ENOEXEC;
+  _exit(127);
+}
+
+static int cp_spawn_clone(cp_spawn_req *r, pid_t *pid) {
+  cp_clone_arg a;
+  sigset_t all, old;
+  char *stack;
+  int saved = errno, err = 0;
+  a.r = r;
+  a.parent = getpid();
+  a.err = 0;
+  stack = mmap(NULL, CP_CLONE_STACK, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -errno;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* The stack grows down on every architecture Linux runs this on. */
+  *pid = clone(cp_clone_child, stack + CP_CLONE_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  if (*pid < 0) err = -errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  munmap(stack, CP_CLONE_STACK);
+  if (err == 0 && a.err != 0) {
+    int status;
+    while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {}
+    err = -a.err;
+  }
+  errno = saved;
+  return err;
+}
+#else
+static int cp_spawn_clone(cp_spawn_req *r, pid_t *pid) {
+  (void)r;
+  (void)pid;
+  return -ENOSYS; /* dieWithParent needs Linux's PR_SET_PDEATHSIG */
+}
+#endif
 
 static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   posix_spawn_file_actions_t fa;
@@ -293,6 +388,10 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
   if (r->detached) flags |= POSIX_SPAWN_SETSID;
+  if (r->group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
   posix_spawnattr_setflags(&attr, flags);
   if (err == 0) err = posix_spawn(pid, r->path, &fa, &attr, r->argv, r->envp);
   posix_spawn_file_actions_destroy(&fa);
@@ -389,6 +488,10 @@ int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
   r->cwd = lua_tostring(L, -1);
   lua_getfield(L, 1, "detached");
   r->detached = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "group");
+  r->group = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "pdeathsig");
+  r->pdeathsig = (int)lua_tointeger(L, -1);
   lua_getfield(L, 1, "uid");
   if (lua_isinteger(L, -1)) r->has_uid = 1, r->uid = (uid_t)lua_tointeger(L, -1);
   lua_getfield(L, 1, "gid");
@@ -489,7 +592,9 @@ static int cp_spawn_precheck(cp_spawn_req *r) {
 }
 
 static int cp_spawn_exec(cp_spawn_req *r, pid_t *pid) {
-  return (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
+  return (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid)
+         : r->pdeathsig             ? cp_spawn_clone(r, pid)
+                                    : cp_spawn_posix(r, pid);
 }
 
 /* An executable the kernel cannot run (ENOEXEC: a script without "#!"):
@@ -590,6 +695,25 @@ static int cp_spawn(lua_State *L) {
   return 3;
 }
 
+/* core.kill(pid, signum) → true, or false, code, errno: kill(2) on any
+ * pid, a negative one being a process group (cp.kill, and
+ * child:kill(sig, {group = true})).  Apart from the process handle's kill:
+ * this one signals processes the module may not have started. */
+static int cp_kill_pid(lua_State *L) {
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  int sig = (int)luaL_checkinteger(L, 2);
+  if (pid != (pid_t)pid) return luaL_argerror(L, 1, "pid out of range");
+  if (kill((pid_t)pid, sig) != 0) {
+    int e = errno;
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, uv_err_name(-e));
+    lua_pushinteger(L, -e);
+    return 3;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static int cp_signal_number(lua_State *L) {
   int i;
   const char *name = luaL_checkstring(L, 1);
@@ -675,6 +799,7 @@ void cp_process_open(lua_State *L) {
       {"strerror", cp_strerror},
       {"environ", cp_environ},
       {"file_fd", cp_file_fd},
+      {"kill", cp_kill_pid},
       {NULL, NULL}};
   luaL_newmetatable(L, CP_PROC);
   lua_newtable(L);

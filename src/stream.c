@@ -19,6 +19,7 @@
  *   pipe:write(data [, fn]) → bytes still queued; fn(nil | code) once written
  *   pipe:shutdown([fn])   half-close after queued writes; fn(nil | code)
  *   pipe:queue_size(), pipe:fileno()
+ *   pipe:set_blocking(bool)  for an fd handed to another child as its stdio
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -224,6 +225,22 @@ static int cp_pipe_fileno(lua_State *L) {
   return 1;
 }
 
+/* A pipe handed to another child as its stdin/stdout must be blocking, as
+ * libuv makes a child's fds 0-2: O_NONBLOCK belongs to the open file, which
+ * the child shares, and `sort` would read EAGAIN.  The parent stops using
+ * the handle once it is handed over (or sets it back if the spawn fails). */
+static int cp_pipe_set_blocking(lua_State *L) {
+  cp_handle *h = cp_handle_check(L, 1, CP_PIPE);
+  int err = uv_stream_set_blocking(&h->u.stream, lua_toboolean(L, 2));
+  if (err) {
+    lua_pushnil(L);
+    lua_pushstring(L, uv_err_name(err));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 void cp_stream_open(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"read_start", cp_pipe_read_start},
@@ -232,6 +249,7 @@ void cp_stream_open(lua_State *L) {
       {"shutdown", cp_pipe_shutdown},
       {"queue_size", cp_pipe_queue_size},
       {"fileno", cp_pipe_fileno},
+      {"set_blocking", cp_pipe_set_blocking},
       {NULL, NULL}};
   cp_handle_newclass(L, CP_PIPE, methods);
 }

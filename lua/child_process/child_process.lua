@@ -12,6 +12,8 @@ local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local stream = require("child_process.stream")
 local scheduler = require("child_process.scheduler")
+local abort = require("child_process.abort")
+local pipeline = require("child_process.pipeline")
 
 local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
@@ -182,9 +184,33 @@ end
 -- Signals, ref/unref
 ---------------------------------------------------------------------------
 
---- kill([signal]) → true if the signal was sent.  After exit: false.
-function ChildProcess:kill(sig)
+-- kill(sig, { group = true }): the child's whole process group, also
+-- after the leader has exited (its background jobs may still run).
+local function kill_group(self, num)
+  if not self.pid then return false end
+  local ok, code = core.kill(-self.pid, num)
+  if ok then
+    if num ~= 0 and not self._exited then self.killed = true end
+    return true
+  end
+  if code ~= "ESRCH" then
+    local err = mkerror(code, "kill " .. code, { syscall = "kill" })
+    defer(function() self:emit("error", err) end)
+  end
+  return false
+end
+
+--- kill([signal] [, { group = true }]) → true if the signal was sent.
+--- After exit: false.  `group`: signal the child's process group (a child
+--- started with `group` or `detached` leads one).
+function ChildProcess:kill(sig, opts)
   local num = util.signum(sig, 1, "kill", "SIGTERM")
+  if opts ~= nil then
+    argcheck(type(opts) == "table", 2, "kill", "options must be a table, got " .. type(opts))
+    argcheck(opts.group == nil or type(opts.group) == "boolean", 2, "kill",
+      "option 'group' must be a boolean, got " .. type(opts.group))
+    if opts.group then return kill_group(self, num) end
+  end
   local proc = self._proc
   if not proc or self._exited then return false end
   local ok, code = proc:kill(num)
@@ -286,6 +312,17 @@ function ChildProcess:wait(timeout)
   return table.unpack(self._result, 1, self._result.n)
 end
 
+--- Is `co` a coroutine started by cp.async (where waiting yields)?
+function M.in_async(co)
+  return async_threads[co] == true
+end
+
+--- `local c <close> = cp.spawn(...)`: leaving the scope kills the child
+--- with its killSignal if it still runs (Node's Symbol.dispose).
+function ChildProcess:__close()
+  if self._proc and not self._exited then self:kill(self._killSignal) end
+end
+
 --- async(fn, ...): run fn as a coroutine now; inside it wait() yields, so
 --- that several children run at once.
 function M.async(fn, ...)
@@ -310,10 +347,18 @@ function M.start(spec)
   self._pending = 1 -- the exit
   self._nstdio = #spec.stdio
   self.stdio = {}
+  self._killSignal = spec.killSignal
   spec.on_exit = function(code, signum, lost) on_exit(self, code, signum, lost) end
-  local proc, pid, handles = core.spawn(spec)
+  -- An already-aborted signal: its error, as a failed spawn, and no process.
+  local aborted = spec.signal and spec.signal.aborted
+  local proc, pid, handles
+  if not aborted then
+    pipeline.prepare(spec.handed)
+    proc, pid, handles = core.spawn(spec)
+    pipeline.finish(spec.handed, proc ~= nil)
+  end
   if not proc then
-    local err = util.spawn_error("spawn", spec, pid, -handles)
+    local err = aborted and abort.error(spec.signal) or util.spawn_error("spawn", spec, pid, -handles)
     self._exited = true
     self._spawn_error = err
     -- As in Node the streams exist all the same, so that listeners added
@@ -366,6 +411,7 @@ function M.start(spec)
     end
   end
   self.stdin, self.stdout, self.stderr = stdio[1], stdio[2], stdio[3]
+  if spec.signal then abort.watch(self, spec.signal, spec.killSignal) end
   if spec.timeout and spec.timeout > 0 then
     local t = core.timer()
     self._timer = t

@@ -95,9 +95,20 @@ local function run(fname, spec, cmd, o, callback, n)
       if not reason then kill() end
     end)
   end
-  local spawn_err, finished
+  local spawn_err, abort_err, finished
   child:on("error", function(e)
-    if child._spawn_error == e then spawn_err = e else failed(e) end
+    if child._spawn_error == e then
+      spawn_err = e
+    elseif type(e) == "table" and e.code == "ABORT_ERR" then
+      if abort_err then return end
+      -- options.signal aborted (abort.lua sent killSignal): stop reading too.
+      abort_err = e
+      killed = true
+      if child.stdout then child.stdout:destroy() end
+      if child.stderr then child.stderr:destroy() end
+    else
+      failed(e)
+    end
   end)
   -- The callback (and wait()) get err, stdout, stderr once: at `close`, or
   -- earlier for an error event (`ex` is then that error).
@@ -114,6 +125,9 @@ local function run(fname, spec, cmd, o, callback, n)
       err = spawn_err or ex
       err.cmd, err.stdout, err.stderr = cmd, out, err_out
       err.killed, err.signal = spawn_err == nil and killed == true, signal
+    elseif abort_err then
+      err = abort_err -- as Node: the AbortError itself, with cmd
+      err.cmd = cmd
     elseif reason or code ~= 0 then
       err = make_error(cmd, code, signal, child.killed or killed == true, out, err_out, reason, which)
     end

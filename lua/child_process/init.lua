@@ -12,6 +12,10 @@
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   scheduler.lua      wait() under cqueues or another scheduler
 ---   options.lua        argument validation
+---   lines.lua          readable:lines() and `line` events
+---   pipeline.lua       streams as stdio entries, readable:pipe()
+---   helpers.lua        env, kill
+---   abort.lua          AbortController, options.signal
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
 local core = require("child_process.core")
 
@@ -31,6 +35,9 @@ local LAZY = {
   use_scheduler = { "child_process.scheduler", "use_scheduler" },
   use_cqueues = { "child_process.scheduler", "use_cqueues" },
   pool = { "child_process.pool", "pool" },
+  env = { "child_process.helpers", "env" },
+  kill = { "child_process.helpers", "kill" },
+  AbortController = { "child_process.abort", "AbortController" },
 }
 
 local M = setmetatable({ json = core.json }, {

@@ -4,6 +4,8 @@
 --- plain table that core.spawn (src/process.c) expects.
 local core = require("child_process.core")
 local util = require("child_process.util")
+local abort = require("child_process.abort")
+local pipeline = require("child_process.pipeline")
 
 local argerror, signum = util.argerror, util.signum
 
@@ -146,7 +148,8 @@ end
 local STDIO_NAMES = { pipe = true, ignore = true, inherit = true, ipc = true }
 
 --- stdio: a string or an array (1-based, holes allowed) → array of
---- "pipe" | "ipc" | "ignore" | fd, and the index of the "ipc" entry.
+--- "pipe" | "ipc" | "ignore" | fd, the index of the "ipc" entry, and the
+--- other children's streams given as entries (nil if none).
 function M.stdio(stdio, n, fname, default)
   default = default or { "pipe", "pipe", "pipe" }
   if stdio == nil then stdio = default end
@@ -165,7 +168,7 @@ function M.stdio(stdio, n, fname, default)
     end
     if k > max then max = k end
   end
-  local out, ipc = {}, nil
+  local out, ipc, handed = {}, nil, nil
   for i = 1, max do
     local v = stdio[i]
     if v == nil then v = i <= 3 and "pipe" or "ignore" end
@@ -186,12 +189,19 @@ function M.stdio(stdio, n, fname, default)
       v = core.file_fd(v)
     elseif io.type(v) == "closed file" then
       argerror(n, fname, ("option 'stdio[%d]' is a closed file"):format(i))
+    elseif pipeline.is_stream(v) then
+      -- Another child's stream: its fd is handed over (pipeline.lua).
+      local fd, why = pipeline.stream_fd(v)
+      if not fd then argerror(n, fname, ("option 'stdio[%d]' is %s"):format(i, why)) end
+      handed = handed or {}
+      handed[#handed + 1] = v
+      v = fd
     else
       argerror(n, fname, ("option 'stdio[%d]' must be a stdio name, an fd or a file, got %s"):format(i, t))
     end
     out[i] = v
   end
-  return out, ipc
+  return out, ipc, handed
 end
 
 --- The whole of spawn's options → the table core.spawn takes.  `n` is the
@@ -209,6 +219,16 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
   local argv0 = opt_type(o, "argv0", "string", n, fname)
   if argv0 and has_nul(argv0) then argerror(n, fname, "option 'argv0' must not contain NUL bytes") end
   opt_type(o, "detached", "boolean", n, fname)
+  opt_type(o, "group", "boolean", n, fname)
+  opt_type(o, "dieWithParent", "boolean", n, fname)
+  if o.group and o.detached then
+    argerror(n, fname, "option 'group' cannot be combined with 'detached' (a detached child already leads "
+      .. "its own process group, in a new session)")
+  end
+  if o.signal ~= nil and not abort.is_signal(o.signal) then
+    argerror(n, fname, "option 'signal' must be an AbortSignal (cp.AbortController().signal), got "
+      .. type(o.signal))
+  end
   local shell = o.shell
   if shell ~= nil and type(shell) ~= "boolean" and type(shell) ~= "string" then
     argerror(n, fname, "option 'shell' must be a boolean or a string, got " .. type(shell))
@@ -216,7 +236,7 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
   if o.env ~= nil and type(o.env) ~= "table" then
     argerror(n, fname, "option 'env' must be a table, got " .. type(o.env))
   end
-  local stdio, ipc = M.stdio(o.stdio, n, fname, default_stdio)
+  local stdio, ipc, handed = M.stdio(o.stdio, n, fname, default_stdio)
   if ipc then
     extra_env = extra_env or {}
     extra_env.NODE_CHANNEL_FD = tostring(ipc - 1)
@@ -228,13 +248,17 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
     uid = opt_id(o, "uid", n, fname),
     gid = opt_id(o, "gid", n, fname),
     detached = o.detached == true,
+    group = o.group == true,
     stdio = stdio,
     ipc = ipc,
+    handed = handed,
+    signal = o.signal,
     timeout = opt_ms(o, "timeout", n, fname),
     killSignal = opt_signal(o, "killSignal", n, fname),
     -- math.huge: no limit (nil from opt_ms would mean the default).
     maxMessageSize = opt_ms(o, "maxMessageSize", n, fname) or (o.maxMessageSize and math.maxinteger),
   }
+  if o.dieWithParent then spec.pdeathsig = spec.killSignal end
   if shell then
     local sh = shell == true and "/bin/sh" or shell
     if has_nul(sh) then argerror(n, fname, "option 'shell' must not contain NUL bytes") end

@@ -3,6 +3,8 @@
 --- and follow Node's events: data/end/close/error and drain/finish/close/error.
 local core_util = require("child_process.util")
 local Emitter = require("child_process.emitter")
+local lines = require("child_process.lines")
+local pipeline = require("child_process.pipeline")
 
 local argcheck, defer, mkerror = core_util.argcheck, core_util.defer, core_util.error
 local protect, call_all = core_util.protect, core_util.call_all
@@ -52,8 +54,15 @@ function Readable:_on_listener(event)
   if event == "data" then
     self._discard = false
     if not self._paused then self:resume() end
+  elseif event == "line" then
+    lines.attach(self)
   end
 end
+
+--- lines() → iterator of lines (lines.lua); `line` events likewise.
+Readable.lines = lines.iterator
+--- pipe(writable [, { ["end"] = bool }]) → writable (pipeline.lua).
+Readable.pipe = pipeline.pipe
 
 --- Start (or continue) reading.
 function Readable:resume()
@@ -92,6 +101,7 @@ function Readable:_finish(err)
   self._ended = true
   self.readable = false
   self._h:close(function() closed(self) end)
+  if self._linebuf then lines.flush(self) end
   if err then
     if self:listenerCount("error") > 0 then self:emit("error", err) end
   else

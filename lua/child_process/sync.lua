@@ -3,6 +3,7 @@
 --- never run during a sync call.
 local core = require("child_process.core")
 local options = require("child_process.options")
+local pipeline = require("child_process.pipeline")
 local util = require("child_process.util")
 
 local argerror = util.argerror
@@ -20,7 +21,9 @@ local function run_sync(fname, spec, o, n)
   spec.input = o.input
   spec.kill_signal = spec.killSignal
   spec.max_buffer = options.max_buffer(o, n, fname)
+  pipeline.prepare(spec.handed)
   local r = core.spawn_sync(spec)
+  pipeline.finish(spec.handed, r.pid ~= nil)
   local result = { pid = r.pid or 0, output = r.output or {} }
   result.stdout, result.stderr = result.output[2], result.output[3]
   result.status = r.status

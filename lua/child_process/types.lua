@@ -4,7 +4,8 @@
 --- editors complete and type-check user code.  Keep it in step with the API.
 
 ---@alias cp.Signal string|integer  # "SIGTERM", "SIGKILL"… or a number
----@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|nil
+--- A stream (another child's stdout, stdin…): its fd is handed to the new child.
+---@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|cp.Readable|cp.Writable|nil
 ---@alias cp.Stdio "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
 
 ---@class cp.SpawnOptions
@@ -18,6 +19,9 @@
 ---@field shell? boolean|string     run `command` through `shell -c`
 ---@field timeout? integer          ms; then the child gets killSignal (math.huge: none)
 ---@field killSignal? cp.Signal     default "SIGTERM"; names case-insensitive; not 0
+---@field group? boolean            leader of a new process group (not with detached)
+---@field dieWithParent? boolean    killed (killSignal) when this process dies, even by SIGKILL (Linux)
+---@field signal? cp.AbortSignal    aborting kills the child and emits error ABORT_ERR
 ---@field maxMessageSize? integer   IPC: longest message accepted (default 64 MiB)
 
 ---@class cp.ExecOptions: cp.SpawnOptions
@@ -47,7 +51,9 @@
 ---@field stderr? string
 ---@field status? integer
 ---@field output? table<integer,string> execSync/execFileSync: spawnSync's output
----@field pid? integer              execSync/execFileSync
+---@field pid? integer              execSync/execFileSync; cp.kill: the pid it was given
+---@field name? string              "AbortError" for code "ABORT_ERR"
+---@field cause? any                ABORT_ERR: the AbortSignal's reason
 
 ---@class cp.Emitter
 local Emitter = {}
@@ -70,10 +76,21 @@ function Emitter:emit(event, ...) end
 ---@return integer
 function Emitter:listenerCount(event) end
 
---- stdout, stderr and extra pipes. Events: "data"(chunk: string), "end", "close", "error"(err: cp.Error).
+--- stdout, stderr and extra pipes. Events: "data"(chunk: string), "line"(line: string), "end", "close",
+--- "error"(err: cp.Error).  "line": split on "\n" and "\r\n", the last line without its newline.
 ---@class cp.Readable: cp.Emitter
 ---@field readable boolean
+---@field handedOver boolean|nil    true once given to another child as a stdio entry
 local Readable = {}
+--- `for line in s:lines() do … end`: yields in cp.async, runs the loop elsewhere.
+---@return fun(): string|nil
+function Readable:lines() end
+--- Copy into `dest` with backpressure; ends it when this stream ends unless `end = false`.
+---@generic W
+---@param dest W                    a cp.Writable (or an object with write/close), or a Lua file
+---@param options? { ["end"]: boolean }
+---@return W dest
+function Readable:pipe(dest, options) end
 ---@return self
 function Readable:pause() end
 ---@return self
@@ -117,9 +134,13 @@ function Writable:queued() end
 ---@field stderr cp.Readable|nil
 ---@field stdio (cp.Readable|cp.Writable|nil)[]
 local ChildProcess = {}
+--- With { group = true }: the child's process group (options.group or detached), also after its exit.
 ---@param signal? cp.Signal
+---@param options? { group: boolean }
 ---@return boolean sent
-function ChildProcess:kill(signal) end
+function ChildProcess:kill(signal, options) end
+--- `local c <close> = cp.spawn(…)`: leaving the scope kills a child still running (killSignal).
+function ChildProcess:__close() end
 ---@param msg any
 ---@param cb? fun(err: cp.Error|nil)
 ---@return boolean below_high_water
@@ -228,6 +249,18 @@ function ParentPort:postMessage(msg) end
 ---@param fn fun(value: any): any
 function ParentPort:handle(fn) end
 
+--- options.signal. Events: "abort"(reason).
+---@class cp.AbortSignal: cp.Emitter
+---@field aborted boolean
+---@field reason any
+local AbortSignal = {}
+--- Raise the reason if aborted.
+function AbortSignal:throwIfAborted() end
+
+---@class cp.AbortController
+---@field signal cp.AbortSignal
+---@field abort fun(self_or_reason?: any, reason?: any)  ac:abort(reason) or ac.abort(reason)
+
 ---@class child_process
 ---@field json cp.Json
 ---@field parentPort cp.ParentPort|nil
@@ -327,6 +360,21 @@ function M.use_scheduler(hook) end
 ---use_scheduler with the hook for cqueues.
 ---@param cqueues table  the cqueues module table (require "cqueues")
 function M.use_cqueues(cqueues) end
+
+--- A copy of the environment with overrides (false removes a variable), for options.env.
+---@param overrides? table<string, string|number|false>
+---@return table<string,string>
+function M.env(overrides) end
+
+--- Node's process.kill: a negative pid is a process group; 0 only checks.
+---@param pid integer
+---@param signal? cp.Signal
+---@return boolean sent
+---@return cp.Error|nil err  code "ESRCH" for a pid that is gone, "EPERM"…
+function M.kill(pid, signal) end
+
+---@return cp.AbortController
+function M.AbortController() end
 
 --- The forked child's global (Node style).
 ---@class cp.Process
