@@ -184,11 +184,9 @@ end
 -- Signals, ref/unref
 ---------------------------------------------------------------------------
 
--- kill(sig, { group = true }): the child's whole process group, also
--- after the leader has exited (its background jobs may still run).
-local function kill_group(self, num)
-  if not self.pid then return false end
-  local ok, code = core.kill(-self.pid, num)
+-- What kill() returns for a signal sent (ok) or not (code): a failure
+-- other than "no such process" is also an `error` event, as in Node.
+local function kill_result(self, num, ok, code)
   if ok then
     if num ~= 0 and not self._exited then self.killed = true end
     return true
@@ -198,6 +196,13 @@ local function kill_group(self, num)
     defer(function() self:emit("error", err) end)
   end
   return false
+end
+
+-- kill(sig, { group = true }): the child's whole process group, also
+-- after the leader has exited (its background jobs may still run).
+local function kill_group(self, num)
+  if not self.pid then return false end
+  return kill_result(self, num, core.kill(-self.pid, num))
 end
 
 --- kill([signal] [, { group = true }]) → true if the signal was sent.
@@ -213,16 +218,7 @@ function ChildProcess:kill(sig, opts)
   end
   local proc = self._proc
   if not proc or self._exited then return false end
-  local ok, code = proc:kill(num)
-  if ok then
-    if num ~= 0 then self.killed = true end
-    return true
-  end
-  if code ~= "ESRCH" then
-    local err = mkerror(code, "kill " .. code, { syscall = "kill" })
-    defer(function() self:emit("error", err) end)
-  end
-  return false
+  return kill_result(self, num, proc:kill(num))
 end
 
 local function each_handle(self, method)
