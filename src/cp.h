@@ -222,7 +222,8 @@ void cp_handle_newclass(lua_State *L, const char *tname, const luaL_Reg *methods
 /* ---- process.c: children ------------------------------------------- */
 struct cp_proc {
   cp_ctx *ctx;
-  cp_proc *next;      /* in ctx->procs while the child runs */
+  cp_proc *next, **pprev; /* in ctx->procs while the child runs: an exit
+                              unlinks in O(1), whatever the number alive */
   cp_proc **owner;    /* the userdata's slot */
   pid_t pid;
   int pidfd;          /* -1: watched by the SIGCHLD fallback (reap.c) */
@@ -271,6 +272,9 @@ void cp_spawn_cleanup(cp_spawn_req *r, int parent_too);
 /* Push nil, code, errno for a failed spawn; returns 3. */
 int cp_spawn_fail(lua_State *L, int err);
 
+/* ctx->procs, the children not yet reaped: O(1) either way. */
+void cp_proc_link(cp_ctx *ctx, cp_proc *p);
+void cp_proc_unlink(cp_proc *p);
 /* Called by reap.c once p has been waited for (unlinked already). */
 void cp_proc_exited(cp_proc *p);
 /* lua_close: detach every live child without killing it. */

@@ -71,6 +71,21 @@ static cp_proc *cp_proc_check(lua_State *L) {
   return *slot;
 }
 
+void cp_proc_link(cp_ctx *ctx, cp_proc *p) {
+  p->next = ctx->procs;
+  p->pprev = &ctx->procs;
+  if (ctx->procs) ctx->procs->pprev = &p->next;
+  ctx->procs = p;
+}
+
+void cp_proc_unlink(cp_proc *p) {
+  if (p->pprev == NULL) return;
+  *p->pprev = p->next;
+  if (p->next) p->next->pprev = p->pprev;
+  p->next = NULL;
+  p->pprev = NULL;
+}
+
 static void cp_proc_set_ref(cp_proc *p, int on) {
   on = on && !p->exited;
   if (on == p->refd) return;
@@ -108,7 +123,7 @@ void cp_proc_exited(cp_proc *p) {
 void cp_proc_forget_all(cp_ctx *ctx) {
   cp_proc *p;
   while ((p = ctx->procs) != NULL) {
-    ctx->procs = p->next;
+    cp_proc_unlink(p);
     if (p->owner) *p->owner = NULL;
     free(p);
   }
@@ -677,8 +692,7 @@ static int cp_spawn(lua_State *L) {
   lua_pop(L, 1);
   lua_pushvalue(L, -1);
   p->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  p->next = ctx->procs;
-  ctx->procs = p;
+  cp_proc_link(ctx, p);
   cp_reap_watch(p);
   cp_proc_set_ref(p, 1);
 

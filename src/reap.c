@@ -122,38 +122,31 @@ static void cp_deliver(cp_proc *p, int r, int status) {
 }
 
 static void cp_watch_cb(uv_poll_t *w, int status, int events) {
-  cp_proc *p = (cp_proc *)w->data, **pp;
+  cp_proc *p = (cp_proc *)w->data;
   int st = 0, r;
   (void)status;
   (void)events;
   if (p == NULL || p->ctx->closing) return;
   r = cp_wait_one(p->pid, p->pidfd, &st);
   if (r == 0) return;
-  for (pp = &p->ctx->procs; *pp; pp = &(*pp)->next)
-    if (*pp == p) {
-      *pp = p->next;
-      break;
-    }
-  p->next = NULL;
+  cp_proc_unlink(p);
   cp_deliver(p, r, st);
 }
 
 /* The fallback: try every child that has no pidfd watcher. */
 static void cp_sweep(cp_ctx *ctx) {
-  cp_proc *p, **pp, *done = NULL, **tail = &done;
+  cp_proc *p, *next, *done = NULL, **tail = &done;
   int st, r;
   if (ctx->closing) return;
-  for (pp = &ctx->procs; (p = *pp) != NULL;) {
+  for (p = ctx->procs; p != NULL; p = next) {
+    next = p->next;
     st = 0;
     if (p->watch == NULL && (r = cp_wait_one(p->pid, -1, &st)) != 0) {
-      *pp = p->next; /* unlink; deliver after the walk */
-      p->next = NULL;
+      cp_proc_unlink(p); /* deliver after the walk */
       p->status = st;
-      p->lost = r;   /* 1 reaped, -1 lost: decoded in cp_deliver */
+      p->lost = r;       /* 1 reaped, -1 lost: decoded in cp_deliver */
       *tail = p;
       tail = &p->next;
-    } else {
-      pp = &p->next;
     }
   }
   /* Exit callbacks may spawn or kill: run them after the walk. */
