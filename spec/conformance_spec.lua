@@ -600,6 +600,20 @@ describe("conformance #19: EMFILE on first use", function()
   end)
 end)
 
+describe("conformance #19: the spare fd", function()
+  it("is one per state, however often the core is loaded (busted reloads it per file)", function()
+    local before = H.fd_count()
+    local loaded = {} -- held, as the objects of earlier spec files hold theirs
+    for i = 1, 5 do
+      package.loaded["child_process.core"] = nil
+      loaded[i] = require("child_process.core")
+    end
+    package.loaded["child_process.core"] = core
+    assert.are.equal(before, H.fd_count())
+    assert.are.equal(5, #loaded)
+  end)
+end)
+
 describe("conformance #20: the specs' fd count", function()
   it("opens no pipe (io.popen raced with its own pipe)", function()
     local popen = io.popen

@@ -97,13 +97,24 @@ static int cp_with_spare_fd(lua_State *L) {
   return lua_gettop(L);
 }
 
+/* One per lua_State, kept in its registry: the module may be loaded again
+ * in the same state (busted's insulation clears package.loaded), and each
+ * load must not open another fd. */
+static const char cp_spare_key = 's';
+
 static void cp_spare_push(lua_State *L) {
-  int *fd = (int *)lua_newuserdatauv(L, sizeof *fd, 0);
-  *fd = cp_spare_open();
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, cp_spare_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cp_spare_key) != LUA_TUSERDATA) {
+    int *fd;
+    lua_pop(L, 1);
+    fd = (int *)lua_newuserdatauv(L, sizeof *fd, 0);
+    *fd = cp_spare_open();
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, cp_spare_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &cp_spare_key);
+  }
   lua_pushcclosure(L, cp_with_spare_fd, 1);
 }
 
