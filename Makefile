@@ -15,7 +15,9 @@ LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/includ
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 
-WARN     := -Wall -Wextra $(if $(WERROR),-Werror)
+# -Wmissing-prototypes: a function that is neither static nor declared in
+# src/cp.h would escape the visibility pragma there and be exported.
+WARN     := -Wall -Wextra -Wmissing-prototypes $(if $(WERROR),-Werror)
 OPT      ?= -O2 -g
 CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(OPT) $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
 LDFLAGS_M:= -shared $(UV_LIB) $(EXTRA_LDFLAGS)
@@ -32,7 +34,7 @@ RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
 
 all: $(CORE) $(HOST)
 
-$(BUILD)/obj/%.o: src/%.c src/cp.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c src/cp.h include/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
 
 $(CORE): $(OBJ) | $(BUILD)/child_process

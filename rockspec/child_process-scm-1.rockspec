@@ -2,7 +2,8 @@ rockspec_format = "3.0"
 package = "child_process"
 version = "scm-1"
 source = {
-  url = "git+file:///dev/null", -- built from a checkout: luarocks make rockspec/child_process-scm-1.rockspec
+  url = "git+https://github.com/child-process-lua/child_process.git",
+  branch = "main",
 }
 description = {
   summary = "Node.js's child_process API for Lua 5.4, on libuv",
@@ -11,8 +12,11 @@ spawn, exec, execFile, fork, their sync twins, a ChildProcess userdata with
 event callbacks, stdio streams, signals, and a JSON IPC channel to forked Lua
 (or Node.js) children, compatible with Node's fork().
 ]],
+  homepage = "https://github.com/child-process-lua/child_process",
   license = "MIT",
+  labels = { "process", "libuv", "ipc", "json", "node" },
 }
+supported_platforms = { "linux", "macosx", "freebsd", "openbsd", "netbsd" }
 dependencies = {
   "lua >= 5.4, < 5.5",
 }
@@ -27,6 +31,9 @@ build = {
         "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
         "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
+      -- Symbols: src/cp.h hides every internal function, so this build (no
+      -- -fvisibility=hidden) exports luaopen_child_process_core and what
+      -- include/child_process.h declares, like the Makefile's.
       defines = { "_GNU_SOURCE" },
       libraries = { "uv" },
       incdirs = { "$(LIBUV_INCDIR)" },
@@ -49,4 +56,12 @@ build = {
     -- the launcher a Node.js parent gives fork() as execPath
     bin = { ["lua-child"] = "bin/lua-child" },
   },
+  -- The public C header, into the rock's directory (luarocks show --rock-dir).
+  copy_directories = { "include" },
+}
+-- `luarocks test` (after installing the rock, e.g. with `luarocks make`):
+-- the busted suite against the installed rock, not the checkout.
+test = {
+  type = "command",
+  script = "spec/installed.lua",
 }

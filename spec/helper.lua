@@ -12,10 +12,27 @@ H.core = core
 H.root = core.cwd()
 H.fixtures = H.root .. "/spec/fixtures/"
 H.lua = core.exepath() -- the interpreter running busted (lua5.4)
+-- Under `luarocks test` (spec/installed.lua) the module comes from a rock,
+-- not from this checkout's lua/ and build/.
+local module_file = package.searchpath("child_process", package.path) or ""
+H.installed = not (module_file:find(H.root .. "/lua/", 1, true) == 1 or module_file:match("^%.?/?lua/"))
+-- The launcher a Node.js parent gets: the rock's bin/lua-child when installed
+-- (<tree>/lib/lua/5.x/child_process/core.so → <tree>/bin/lua-child).
+H.launcher = H.root .. "/bin/lua-child"
+if H.installed then
+  local so = package.searchpath("child_process.core", package.cpath) or ""
+  local tree = so:match("^(.*)/lib/lua/[^/]+/child_process/core%.so$")
+  if tree then H.launcher = tree .. "/bin/lua-child" end
+end
 
---- The env a child needs to load the module from this checkout.
+--- The env a child needs to load the module from this checkout (or from
+--- the same rock as this process).
 function H.lua_env()
   local env = core.environ()
+  if H.installed then
+    env.LUA_PATH, env.LUA_CPATH = package.path, package.cpath
+    return env
+  end
   env.LUA_PATH = H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;"
   env.LUA_CPATH = H.root .. "/build/?.so;;"
   return env

@@ -122,7 +122,7 @@ describe("Node.js interop", function()
     end)
 
     it("works with execPath = bin/lua-child (the launcher)", function()
-      local out, err = run_node_parent(H.root .. "/bin/lua-child", "-", F .. "node_lua_child.lua")
+      local out, err = run_node_parent(H.launcher, "-", F .. "node_lua_child.lua")
       assert.are.equal("VERDICT OK messages=1002\n", out, err)
     end)
 

@@ -1,8 +1,10 @@
 /*
  * cp.h — the private header shared by the C files of child_process.core.
  *
- * Nothing here is public: the only exported symbol of the shared object is
- * luaopen_child_process_core (built with -fvisibility=hidden).  Every C
+ * Nothing here is public: the shared object exports luaopen_child_process_core
+ * and what child_process.h declares.  Everything declared below is hidden by
+ * the pragma, so a build without -fvisibility=hidden (luarocks) exports no
+ * more than the Makefile's.  Every C
  * function of the module starts with cp_; the ones a single file uses are
  * static there.
  *
@@ -30,6 +32,11 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <uv.h>
+
+#include "../include/child_process.h" /* the public API: CP_EXPORT */
+
+/* After the system headers: hiding their declarations would break linking. */
+#pragma GCC visibility push(hidden)
 
 /* ---- buf.c: a growable byte buffer ---------------------------------- */
 
@@ -254,5 +261,10 @@ void cp_ipc_flush_deferred(cp_ctx *ctx);
 
 /* Make an IPC channel userdata around a socket fd (ipc.c). */
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+
+/* module.c: the entry point, exported in spite of the pragma. */
+CP_EXPORT int luaopen_child_process_core(lua_State *L);
+
+#pragma GCC visibility pop
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * module.c — luaopen_child_process_core: the one exported symbol.  It
+ * module.c — luaopen_child_process_core: the exported entry point.  It
  * creates this lua_State's context (its own libuv loop) and gathers the
  * functions each file registers into the module table.
  */
@@ -52,7 +52,7 @@ static int cp_object_fields(lua_State *L) {
   return 1;
 }
 
-__attribute__((visibility("default"))) int luaopen_child_process_core(lua_State *L) {
+CP_EXPORT int luaopen_child_process_core(lua_State *L) {
   cp_ctx_open(L);
   lua_newtable(L);
   cp_loop_open(L);

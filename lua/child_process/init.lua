@@ -27,7 +27,7 @@ local LAZY = {
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
 }
 
-local M = setmetatable({ json = core.json }, {
+local M = setmetatable({ json = core.json, _VERSION = "0.1.0" }, {
   __index = function(t, k)
     local where = LAZY[k]
     if not where then return nil end
