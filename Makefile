@@ -3,6 +3,7 @@
 #   make          build build/child_process/core.so (and the spec host)
 #   make demo     install what is missing, build, run examples/
 #   make test     install what is missing, build, run the busted specs
+#                 (PORTABLE=1: with every POSIX fallback of src/compat.c)
 #
 # Set WERROR=1 (CI does) to turn warnings into errors.
 
@@ -19,16 +20,19 @@ UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 # src/cp.h would escape the visibility pragma there and be exported.
 WARN     := -Wall -Wextra -Wmissing-prototypes $(if $(WERROR),-Werror)
 OPT      ?= -O2 -g
-CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(OPT) $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
+# PORTABLE=1 takes every POSIX fallback of src/compat.c (and bin/lua-child's),
+# so that Linux runs the code other systems run; in its own build directory.
+CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(if $(PORTABLE),-DCP_PORTABLE) $(WARN) $(OPT) \
+            $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
 LDFLAGS_M:= -shared $(UV_LIB) $(EXTRA_LDFLAGS)
 
-BUILD    ?= build
+BUILD    ?= build$(if $(PORTABLE),/portable)
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
 HOST     := build/embed_host
 
-RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
+RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(if $(PORTABLE),CP_PORTABLE=1)
 
 .PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean
 

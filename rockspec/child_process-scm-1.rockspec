@@ -28,7 +28,7 @@ build = {
   modules = {
     ["child_process.core"] = {
       sources = {
-        "src/buf.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
+        "src/buf.c", "src/compat.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c", "src/json.c",
         "src/module.c", "src/poll.c", "src/process.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
       -- Symbols: src/cp.h hides every internal function, so this build (no

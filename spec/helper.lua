@@ -34,7 +34,10 @@ function H.lua_env()
     return env
   end
   env.LUA_PATH = H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;"
-  env.LUA_CPATH = H.root .. "/build/?.so;;"
+  -- the build this process loaded (build/, or build/portable/ with PORTABLE=1)
+  local so = package.searchpath("child_process.core", package.cpath) or "build/child_process/core.so"
+  if so:sub(1, 1) ~= "/" then so = H.root .. "/" .. so:gsub("^%./", "") end
+  env.LUA_CPATH = so:gsub("/child_process/core%.so$", "") .. "/?.so;;"
   return env
 end
 

@@ -21,6 +21,7 @@
  *   sync.c     spawn_sync: the sync variants, on poll(), outside the loop
  *   timer.c    timers used by timeouts and wait()
  *   poll.c     busy polling before the loop sleeps, while IPC is open
+ *   compat.c   POSIX fallbacks of the Linux-only calls, core.features()
  *   module.c   luaopen_child_process_core: registration
  */
 #ifndef CP_H
@@ -33,7 +34,60 @@
 #include <lauxlib.h>
 #include <uv.h>
 
+/* uv_available_parallelism (poll.c) came with libuv 1.44. */
+#if !defined(UV_VERSION_HEX) || UV_VERSION_HEX < 0x012c00
+#error "child_process needs libuv >= 1.44 (uv_available_parallelism); this uv.h is older: install libuv 1.44 or newer"
+#endif
+
 #include "../include/child_process.h" /* the public API: CP_EXPORT */
+
+/* ---- feature tests (compat.c); CP_PORTABLE forces every fallback ----- */
+
+#if defined(__APPLE__)
+#include <crt_externs.h>
+#define environ (*_NSGetEnviron()) /* a dylib cannot see environ */
+#else
+extern char **environ; /* POSIX, though not declared by every libc */
+#endif
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#if defined(CP_PORTABLE)
+#define CP_HAVE_PIPE2 0
+#define CP_HAVE_SOCK_CLOEXEC 0
+#define CP_HAVE_PIPE_SIZE 0
+#define CP_HAVE_SPAWN_CHDIR 0
+#define CP_HAVE_SPAWN_SETSID 0
+#else
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#define CP_HAVE_PIPE2 1
+#else
+#define CP_HAVE_PIPE2 0
+#endif
+#ifdef SOCK_CLOEXEC
+#define CP_HAVE_SOCK_CLOEXEC 1
+#else
+#define CP_HAVE_SOCK_CLOEXEC 0
+#endif
+#ifdef F_SETPIPE_SZ
+#define CP_HAVE_PIPE_SIZE 1
+#else
+#define CP_HAVE_PIPE_SIZE 0
+#endif
+/* glibc 2.29, macOS 10.15 */
+#if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
+#define CP_HAVE_SPAWN_CHDIR 1
+#else
+#define CP_HAVE_SPAWN_CHDIR 0
+#endif
+#ifdef POSIX_SPAWN_SETSID
+#define CP_HAVE_SPAWN_SETSID 1
+#else
+#define CP_HAVE_SPAWN_SETSID 0
+#endif
+#endif
 
 /* After the system headers: hiding their declarations would break linking. */
 #pragma GCC visibility push(hidden)
@@ -261,6 +315,15 @@ void cp_ipc_flush_deferred(cp_ctx *ctx);
 
 /* Make an IPC channel userdata around a socket fd (ipc.c). */
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+
+/* ---- compat.c: POSIX fallbacks of the Linux-only calls -------------- */
+
+/* Both ends close-on-exec; 0, or -1 with errno (nothing left open). */
+int cp_pipe_cloexec(int fds[2]);
+int cp_socketpair_cloexec(int fds[2]); /* AF_UNIX, SOCK_STREAM */
+/* F_SETPIPE_SZ where it exists; -1 with errno (ENOTSUP) elsewhere. */
+int cp_pipe_set_size(int fd, int size);
+void cp_compat_open(lua_State *L); /* core.features() */
 
 /* module.c: the entry point, exported in spite of the pragma. */
 CP_EXPORT int luaopen_child_process_core(lua_State *L);

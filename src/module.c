@@ -62,6 +62,7 @@ CP_EXPORT int luaopen_child_process_core(lua_State *L) {
   cp_timer_open(L);
   cp_sync_open(L);
   cp_poll_open(L);
+  cp_compat_open(L);
 
   lua_createtable(L, 0, 4);
   lua_pushcfunction(L, cp_object_index);

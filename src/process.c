@@ -33,7 +33,6 @@
 #include "cp.h"
 
 #define CP_PROC "child_process.proc"
-extern char **environ;
 
 /* ---- signals ---------------------------------------------------------- */
 
@@ -203,7 +202,7 @@ static void cp_child_reset_signals(void) {
 static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
   int errpipe[2], err = 0, i;
   ssize_t n;
-  if (pipe2(errpipe, O_CLOEXEC) != 0) return -errno;
+  if (cp_pipe_cloexec(errpipe) != 0) return -errno;
   *pid = fork();
   if (*pid < 0) {
     err = -errno;
@@ -266,7 +265,9 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
     else
       err = posix_spawn_file_actions_adddup2(&fa, r->stdio[i].child_fd, i);
   }
+#if CP_HAVE_SPAWN_CHDIR
   if (err == 0 && r->cwd) err = posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
+#endif
   /* The host ignores SIGPIPE (ctx.c); the child must not inherit that. */
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
@@ -274,7 +275,9 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
+#if CP_HAVE_SPAWN_SETSID
   if (r->detached) flags |= POSIX_SPAWN_SETSID;
+#endif
   posix_spawnattr_setflags(&attr, flags);
   if (err == 0) err = posix_spawn(pid, r->path, &fa, &attr, r->argv, r->envp);
   posix_spawn_file_actions_destroy(&fa);
@@ -326,7 +329,7 @@ static int cp_stdio_prepare(cp_stdio *s, int i) {
   switch (s->kind) {
     case CP_STDIO_PIPE:
       if (i <= 2) {
-        if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+        if (cp_pipe_cloexec(fds) != 0) return -errno;
         /* stdin: the child reads; stdout/stderr: the child writes. */
         s->parent_fd = i == 0 ? fds[1] : fds[0];
         s->child_fd = i == 0 ? fds[0] : fds[1];
@@ -336,7 +339,7 @@ static int cp_stdio_prepare(cp_stdio *s, int i) {
       /* Extra pipes are duplex sockets, as in Node. */
       /* FALLTHROUGH */
     case CP_STDIO_IPC:
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -errno;
+      if (cp_socketpair_cloexec(fds) != 0) return -errno;
       s->parent_fd = fds[0];
       s->child_fd = fds[1];
       s->temp = 1;
@@ -464,8 +467,11 @@ int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
   }
   err = cp_find_exec(r);
   if (err == 0) err = cp_spawn_precheck(r);
+  /* posix_spawn cannot change ids, nor (without the feature) chdir or setsid. */
   if (err == 0)
-    err = (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid) : cp_spawn_posix(r, pid);
+    err = (r->has_uid || r->has_gid || (r->cwd && !CP_HAVE_SPAWN_CHDIR) || (r->detached && !CP_HAVE_SPAWN_SETSID))
+              ? cp_spawn_fork(r, pid)
+              : cp_spawn_posix(r, pid);
   cp_spawn_cleanup(r, err != 0);
   return err;
 }
