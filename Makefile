@@ -34,7 +34,7 @@ HOST     := build/embed_host
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(if $(PORTABLE),CP_PORTABLE=1)
 
-.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean
+.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean snippets
 
 all: $(CORE) $(HOST)
 
@@ -65,6 +65,11 @@ demo: deps
 test: test-deps
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
+
+# Every ```lua block of README.md, run as pasted (60 s each at most).
+snippets: test-deps
+	@$(MAKE) --no-print-directory all
+	CP_SNIPPET_CPATH="$(BUILD)/?.so" $(LUA) tools/readme-snippets.lua README.md 60
 
 # The whole suite with the module built under ASan + UBSan.  lua5.4 is not
 # instrumented, so the ASan runtime is preloaded.  Leak checking is left to
