@@ -34,7 +34,7 @@ HOST     := build/embed_host
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(if $(PORTABLE),CP_PORTABLE=1)
 
-.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean snippets
+.PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean snippets api
 
 all: $(CORE) $(HOST)
 
@@ -66,6 +66,10 @@ test: test-deps
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
 
+# doc/API.md from the LuaLS annotations (spec/api_spec.lua checks both).
+api:
+	$(LUA) tools/gen-api.lua
+
 # Every ```lua block of README.md, run as pasted (60 s each at most).
 snippets: test-deps
 	@$(MAKE) --no-print-directory all
@@ -95,7 +99,7 @@ valgrind: test-deps
 lint: test-deps
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
-	luacheck -q lua spec bench examples
+	luacheck -q lua spec bench examples tools
 
 # Long-running reliability specs (spec/soak/), run by .ci/run, not by `make test`.
 soak: test-deps

@@ -7,6 +7,18 @@
 ---@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|nil
 ---@alias cp.Stdio "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
 
+--- `err.code` of an error: an exit code (exec), a libuv error name for a
+--- failed system call, or one of the module's own codes.
+---@alias cp.ErrorCode
+---| integer                               # exec/execFile/execSync: the child's exit status
+---| "ENOENT"|"EACCES"|"EPIPE"|"EAGAIN"|"EMFILE"|"EINVAL"|"ENOMEM" # libuv error names (uv_err_name), with errno and syscall
+---| "ERR_CHILD_PROCESS_STDIO_MAXBUFFER"     # exec: a stream passed maxBuffer; the child is killed
+---| "ERR_IPC_CHANNEL_CLOSED"                # send() after the channel closed
+---| "ERR_IPC_BAD_MESSAGE"                   # a message that is not JSON, too long, or cut off
+---| "ERR_STREAM_WRITE_AFTER_END"            # write() after end()/close()
+---| "ERR_STREAM_DESTROYED"                  # write()/end() after destroy()
+---| "ERR_STREAM_ALREADY_FINISHED"           # end() twice
+
 ---@class cp.SpawnOptions
 ---@field cwd? string               working directory
 ---@field env? table<string,string> replaces the environment (default: inherit)
@@ -34,7 +46,7 @@
 ---@field bootstrap? boolean        add the Lua child runtime (default: execPath is lua*)
 
 ---@class cp.Error
----@field code string|integer       "ENOENT", an exit code, "ERR_…"
+---@field code cp.ErrorCode         "ENOENT", an exit code, "ERR_…"
 ---@field message string
 ---@field errno? integer
 ---@field syscall? string
@@ -67,11 +79,28 @@ function Emitter:emit(event, ...) end
 ---@param event string
 ---@return integer
 function Emitter:listenerCount(event) end
+--- Node's alias of on.
+---@param event string
+---@param fn function
+---@return self
+function Emitter:addListener(event, fn) end
+--- Node's alias of off.
+---@param event string
+---@param fn function
+---@return self
+function Emitter:removeListener(event, fn) end
 
 --- stdout, stderr and extra pipes. Events: "data"(chunk: string), "end", "close", "error"(err: cp.Error).
 ---@class cp.Readable: cp.Emitter
 ---@field readable boolean
 local Readable = {}
+---@overload fun(self: cp.Readable, event: "data", fn: fun(chunk: string)): cp.Readable
+---@overload fun(self: cp.Readable, event: "end"|"close", fn: fun()): cp.Readable
+---@overload fun(self: cp.Readable, event: "error", fn: fun(err: cp.Error)): cp.Readable
+---@param event string
+---@param fn function
+---@return self
+function Readable:on(event, fn) end
 ---@return self
 function Readable:pause() end
 ---@return self
@@ -80,11 +109,25 @@ function Readable:resume() end
 function Readable:isPaused() end
 ---@return self
 function Readable:destroy() end
+--- Let the loop exit while this stream is open (ref undoes it).
+function Readable:ref() end
+function Readable:unref() end
+--- Extra pipes (fd 3 and up) are duplex sockets: they can be written too.
+---@param data string
+---@param cb? fun(err: cp.Error|nil)
+---@return boolean below_high_water
+function Readable:write(data, cb) end
 
 --- stdin. Events: "drain", "finish", "close", "error"(err: cp.Error).
 ---@class cp.Writable: cp.Emitter
 ---@field writable boolean
 local Writable = {}
+---@overload fun(self: cp.Writable, event: "drain"|"finish"|"close", fn: fun()): cp.Writable
+---@overload fun(self: cp.Writable, event: "error", fn: fun(err: cp.Error)): cp.Writable
+---@param event string
+---@param fn function
+---@return self
+function Writable:on(event, fn) end
 --- Returns false once more than 64 KiB is queued; wait for "drain".
 ---@param data string
 ---@param cb? fun(err: cp.Error|nil)
@@ -99,6 +142,13 @@ function Writable:close(data, cb) end
 function Writable:destroy() end
 ---@return integer bytes still queued
 function Writable:queued() end
+--- Node's name of close: flush, then close.
+---@param data? string
+---@param cb? fun()
+---@return self
+Writable["end"] = function(self, data, cb) end
+function Writable:ref() end
+function Writable:unref() end
 
 --- Events: "spawn"(), "error"(err), "message"(msg), "exit"(code, signal),
 --- "disconnect"(), "close"(code, signal) — always last, exactly once.
@@ -115,6 +165,24 @@ function Writable:queued() end
 ---@field stderr cp.Readable|nil
 ---@field stdio (cp.Readable|cp.Writable|nil)[]
 local ChildProcess = {}
+--- Add a listener; the callback's arguments depend on the event.
+---@overload fun(self: ChildProcess, event: "spawn"|"disconnect", fn: fun()): ChildProcess
+---@overload fun(self: ChildProcess, event: "exit"|"close", fn: fun(code: integer|nil, signal: string|nil)): ChildProcess
+---@overload fun(self: ChildProcess, event: "message", fn: fun(msg: any)): ChildProcess
+---@overload fun(self: ChildProcess, event: "error", fn: fun(err: cp.Error)): ChildProcess
+---@param event string
+---@param fn function
+---@return self
+function ChildProcess:on(event, fn) end
+--- As on, for one call.
+---@overload fun(self: ChildProcess, event: "spawn"|"disconnect", fn: fun()): ChildProcess
+---@overload fun(self: ChildProcess, event: "exit"|"close", fn: fun(code: integer|nil, signal: string|nil)): ChildProcess
+---@overload fun(self: ChildProcess, event: "message", fn: fun(msg: any)): ChildProcess
+---@overload fun(self: ChildProcess, event: "error", fn: fun(err: cp.Error)): ChildProcess
+---@param event string
+---@param fn function
+---@return self
+function ChildProcess:once(event, fn) end
 ---@param signal? cp.Signal
 ---@return boolean sent
 function ChildProcess:kill(signal) end
@@ -158,27 +226,39 @@ function Json.decode(text) end
 --- In a forked child (Electron style).
 ---@class cp.ParentPort: cp.Emitter
 local ParentPort = {}
+---@overload fun(self: cp.ParentPort, event: "message", fn: fun(e: { data: any })): cp.ParentPort
+---@param event string
+---@param fn function
+---@return self
+function ParentPort:on(event, fn) end
 ---@param msg any
 ---@return boolean
 function ParentPort:postMessage(msg) end
 
 ---@class child_process
 ---@field json cp.Json
----@field parentPort cp.ParentPort|nil
+---@field parentPort cp.ParentPort|nil  set in a forked Lua child only
+---@field ChildProcess ChildProcess     the class (methods shared by every child)
+---@field _VERSION string               "0.1.0"
 local M = {}
 
+---@overload fun(command: string, options?: cp.SpawnOptions): ChildProcess
 ---@param command string
 ---@param args? string[]
 ---@param options? cp.SpawnOptions
 ---@return ChildProcess
 function M.spawn(command, args, options) end
 
+---@overload fun(command: string, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
 ---@param command string
 ---@param options? cp.ExecOptions
 ---@param callback? fun(err: cp.Error|nil, stdout: string, stderr: string)
 ---@return ChildProcess
 function M.exec(command, options, callback) end
 
+---@overload fun(file: string, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
+---@overload fun(file: string, args: string[], callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
+---@overload fun(file: string, options: cp.ExecOptions, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
 ---@param file string
 ---@param args? string[]
 ---@param options? cp.ExecOptions
@@ -186,12 +266,14 @@ function M.exec(command, options, callback) end
 ---@return ChildProcess
 function M.execFile(file, args, options, callback) end
 
+---@overload fun(modulePath: string, options?: cp.ForkOptions): ChildProcess
 ---@param modulePath string
 ---@param args? string[]
 ---@param options? cp.ForkOptions
 ---@return ChildProcess
 function M.fork(modulePath, args, options) end
 
+---@overload fun(command: string, options?: cp.SyncOptions): cp.SpawnSyncResult
 ---@param command string
 ---@param args? string[]
 ---@param options? cp.SyncOptions
@@ -203,6 +285,7 @@ function M.spawnSync(command, args, options) end
 ---@return string stdout
 function M.execSync(command, options) end
 
+---@overload fun(file: string, options?: cp.SyncOptions): string
 ---@param file string
 ---@param args? string[]
 ---@param options? cp.SyncOptions
@@ -241,10 +324,12 @@ function M.bootstrap_path() end
 ---@field pid integer
 ---@field ppid integer
 ---@field env table<string,string>
+---@field exitCode integer|nil       the status exit() uses when given none
 ---@field send fun(msg: any, cb?: fun(err: cp.Error|nil)): boolean
 ---@field on fun(event: "message"|"disconnect"|"error", fn: function): cp.Process
 ---@field once fun(event: string, fn: function): cp.Process
 ---@field off fun(event: string, fn: function): cp.Process
+---@field emit fun(event: string, ...): boolean
 ---@field disconnect fun()
 ---@field exit fun(code?: integer)
 ---@type cp.Process
