@@ -7,12 +7,17 @@
 #
 # Set WERROR=1 (CI does) to turn warnings into errors.
 
+# LUA picks the engine: lua5.1, lua5.2, lua5.3, lua5.4 (default) or luajit;
+# each builds into its own directory (build/ for 5.4, build/<engine>/ else).
 LUA      ?= lua5.4
 CC       ?= cc
-PKGS     := lua5.4 liblua5.4-dev libuv1-dev lua-busted
+LUA_DEV  := $(if $(filter luajit,$(LUA)),libluajit-5.1-dev,$(if $(filter lua5.1,$(LUA)),liblua5.1-0-dev,lib$(LUA)-dev))
+# lua5.4 always: busted's default interpreter and the spec host (embed_host).
+PKGS     := lua5.4 liblua5.4-dev $(LUA) $(LUA_DEV) libuv1-dev lua-busted
 TEST_PKGS:= lua-luv lua-cjson nodejs luarocks
 
-LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_INC  := $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
+LUA54_INC:= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 
@@ -26,7 +31,7 @@ CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(if $(PORTABLE),-D
             $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
 LDFLAGS_M:= -shared $(UV_LIB) $(EXTRA_LDFLAGS)
 
-BUILD    ?= build$(if $(PORTABLE),/portable)
+BUILD    ?= build$(if $(PORTABLE),/portable)$(if $(filter-out lua5.4,$(LUA)),/$(LUA))
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
@@ -38,7 +43,7 @@ RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(i
 
 all: $(CORE) $(HOST)
 
-$(BUILD)/obj/%.o: src/%.c src/cp.h include/child_process.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c src/cp.h src/luacompat.h include/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
 
 $(CORE): $(OBJ) | $(BUILD)/child_process
@@ -46,7 +51,7 @@ $(CORE): $(OBJ) | $(BUILD)/child_process
 
 # A small C host that opens two lua_States in one process (spec/embed_spec.lua).
 $(HOST): spec/embed_host.c | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA54_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
 build $(BUILD)/obj $(BUILD)/child_process:
 	mkdir -p $@

@@ -42,6 +42,7 @@ build = {
     ["child_process"] = "lua/child_process/init.lua",
     ["child_process.bootstrap"] = "lua/child_process/bootstrap.lua",
     ["child_process.child_process"] = "lua/child_process/child_process.lua",
+    ["child_process.compat"] = "lua/child_process/compat.lua",
     ["child_process.emitter"] = "lua/child_process/emitter.lua",
     ["child_process.exec"] = "lua/child_process/exec.lua",
     ["child_process.fork"] = "lua/child_process/fork.lua",

@@ -34,6 +34,8 @@
 #include <lauxlib.h>
 #include <uv.h>
 
+#include "luacompat.h" /* the 5.4 API on Lua 5.1-5.3 and LuaJIT */
+
 /* uv_available_parallelism (poll.c) came with libuv 1.44. */
 #if !defined(UV_VERSION_HEX) || UV_VERSION_HEX < 0x012c00
 #error "child_process needs libuv >= 1.44 (uv_available_parallelism); this uv.h is older: install libuv 1.44 or newer"

@@ -583,10 +583,10 @@ static int cp_environ(lua_State *L) {
 
 /* core.file_fd(fh) → the fd behind a Lua file handle from io.open. */
 static int cp_file_fd(lua_State *L) {
-  luaL_Stream *s = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
-  if (s->closef == NULL || s->f == NULL) return luaL_argerror(L, 1, "closed file");
-  fflush(s->f);
-  lua_pushinteger(L, fileno(s->f));
+  FILE *f = cp_compat_tofile(L, 1);
+  if (f == NULL) return luaL_argerror(L, 1, "closed file");
+  fflush(f);
+  lua_pushinteger(L, fileno(f));
   return 1;
 }
 

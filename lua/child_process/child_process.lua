@@ -11,6 +11,7 @@ local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local stream = require("child_process.stream")
+local compat = require("child_process.compat")
 
 local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
@@ -36,7 +37,7 @@ end
 function ChildProcess:_complete(...)
   if self._done then return end
   self._done = true
-  self._result = table.pack(...)
+  self._result = compat.pack(...)
   local waiters = self._waiters
   self._waiters = nil
   if waiters then
@@ -205,7 +206,7 @@ function ChildProcess:wait(timeout)
     argcheck(type(timeout) == "number" and timeout >= 0 and timeout == timeout, 1, "wait",
       "timeout must be a non-negative number, got " .. tostring(timeout))
   end
-  if self._done then return table.unpack(self._result, 1, self._result.n) end
+  if self._done then return compat.unpack(self._result, 1, self._result.n) end
   local co = coroutine.running()
   if async_threads[co] then
     local w = { co = co }
@@ -248,7 +249,7 @@ function ChildProcess:wait(timeout)
   if timer then timer:close() end
   if not ok then error(err, 0) end
   if not self._done then return nil, "timeout" end
-  return table.unpack(self._result, 1, self._result.n)
+  return compat.unpack(self._result, 1, self._result.n)
 end
 
 --- async(fn, ...): run fn as a coroutine now; inside it wait() yields, so

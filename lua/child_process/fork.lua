@@ -5,6 +5,7 @@ local core = require("child_process.core")
 local options = require("child_process.options")
 local child_process = require("child_process.child_process")
 local util = require("child_process.util")
+local compat = require("child_process.compat")
 
 local argerror = util.argerror
 
@@ -21,24 +22,25 @@ end
 
 --- The absolute path of bootstrap.lua, the child runtime's entry point.
 function M.bootstrap_path()
-  local p = package.searchpath("child_process.bootstrap", package.path)
+  local p = compat.searchpath("child_process.bootstrap", package.path)
   if not p then error("child_process: cannot find child_process/bootstrap.lua on package.path") end
   return absolute(p)
 end
 
 -- Where the C part was loaded from, so that the child finds the same one.
 local function core_cpath()
-  local p = package.searchpath("child_process.core", package.cpath)
+  local p = compat.searchpath("child_process.core", package.cpath)
   if not p then return nil end
   -- .../child_process/core.so → .../?.so
   return dirname(dirname(absolute(p))) .. "/?.so"
 end
 
---- The Lua interpreter running this process, or "lua5.4".
+--- The Lua interpreter running this process (in a host that is not one:
+--- the interpreter named after this Lua, "lua5.4", "luajit"…).
 function M.default_exec_path()
   local exe = core.exepath()
   if exe and exe:match("[^/]*$"):match("^lua") then return exe end
-  return "lua5.4"
+  return compat.interpreter
 end
 
 local function is_lua(path)
@@ -86,7 +88,7 @@ function M.fork(modulePath, args, opts)
   end
   local bootstrap = o.bootstrap
   if bootstrap == nil then bootstrap = is_lua(execPath) end
-  local argv = table.move(execArgv, 1, #execArgv, 1, {})
+  local argv = compat.move(execArgv, 1, #execArgv, 1, {})
   local extra_env
   if bootstrap then
     argv[#argv + 1] = M.bootstrap_path()
@@ -94,7 +96,7 @@ function M.fork(modulePath, args, opts)
   end
   argv[#argv + 1] = modulePath
   local user_args = options.check_args(args, 2, "fork")
-  table.move(user_args, 1, #user_args, #argv + 1, argv)
+  compat.move(user_args, 1, #user_args, #argv + 1, argv)
   local so = setmetatable({ stdio = stdio, shell = false }, { __index = o })
   local spec = options.spawn("fork", execPath, argv, so, 3, extra_env, nil)
   if not spec.ipc then argerror(3, "fork", "option 'stdio' must contain an 'ipc' entry") end

@@ -2,6 +2,7 @@
 --- raise `bad argument` errors, the one way to build error values with a
 --- `code`, deferral to the next loop iteration, signal names.
 local core = require("child_process.core")
+local compat = require("child_process.compat")
 
 local M = {}
 
@@ -62,7 +63,7 @@ function M.spawn_error(verb, spec, code, errno)
     errno = errno,
     syscall = verb .. " " .. spec.file,
     path = spec.file,
-    spawnargs = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {}),
+    spawnargs = compat.move(spec.spawnargs, 2, #spec.spawnargs, 1, {}),
   })
 end
 
@@ -72,7 +73,7 @@ function M.defer(fn, ...)
   local t = core.timer()
   t:start(0, 0, function()
     t:close()
-    fn(table.unpack(args, 1, n))
+    fn(compat.unpack(args, 1, n))
   end)
 end
 
@@ -80,7 +81,7 @@ end
 --- its traceback) propagates once `after` is done.  Used where one listener
 --- raising must not stop the events that follow (exit → close).
 function M.protect(fn, after, ...)
-  local ok, err = xpcall(fn, debug.traceback, ...)
+  local ok, err = compat.xpcall(fn, debug.traceback, ...)
   after()
   if not ok then error(err, 0) end
 end
@@ -115,7 +116,7 @@ end
 --- A signal given by name ("SIGTERM", "TERM") or number → its number.
 function M.signum(sig, n, fname, default)
   if sig == nil then sig = default or "SIGTERM" end
-  if math.type(sig) == "integer" then
+  if compat.mathtype(sig) == "integer" then
     M.argcheck(sig >= 0 and sig < 65, n, fname, "invalid signal number " .. sig)
     return sig
   end
