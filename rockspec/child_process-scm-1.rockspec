@@ -6,7 +6,7 @@ source = {
   branch = "main",
 }
 description = {
-  summary = "Node.js's child_process API for Lua 5.4, on libuv",
+  summary = "Node.js's child_process API for Lua 5.1-5.4 and LuaJIT, on libuv",
   detailed = [[
 spawn, exec, execFile, fork, their sync twins, a ChildProcess userdata with
 event callbacks, stdio streams, signals, and a JSON IPC channel to forked Lua
@@ -18,7 +18,7 @@ event callbacks, stdio streams, signals, and a JSON IPC channel to forked Lua
 }
 supported_platforms = { "linux", "macosx", "freebsd", "openbsd", "netbsd" }
 dependencies = {
-  "lua >= 5.4, < 5.5",
+  "lua >= 5.1, < 5.5", -- and LuaJIT 2.1
 }
 external_dependencies = {
   LIBUV = { header = "uv.h", library = "uv" },

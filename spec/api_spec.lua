@@ -8,12 +8,7 @@ local core = H.core
 local Emitter = require("child_process.emitter")
 local stream = require("child_process.stream")
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  local ok = p:close()
-  return out, ok
-end
+local sh = H.sh -- out, exited 0
 
 local function tool(flag)
   return sh("cd " .. H.root .. " && " .. H.lua .. " tools/gen-api.lua " .. flag .. " 2>&1")

@@ -6,12 +6,7 @@ local H = require("helper")
 local cp = H.cp
 local core = H.core
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  local ok = p:close()
-  return out, ok
-end
+local sh = H.sh -- out, exited 0
 
 local function tmpdir()
   return (sh("mktemp -d"):gsub("%s+$", ""))
@@ -49,7 +44,7 @@ describe("portability", function()
 
   it("bin/lua-child finds its runtime through a relative symlink, with or without readlink -f", function()
     local dir = tmpdir()
-    assert(os.execute("mkdir " .. dir .. "/bin && ln -s " .. H.root .. "/bin/lua-child " .. dir .. "/real"
+    assert(H.execute("mkdir " .. dir .. "/bin && ln -s " .. H.root .. "/bin/lua-child " .. dir .. "/real"
       .. " && ln -s ../real " .. dir .. "/bin/lua-child"))
     local f = assert(io.open(dir .. "/s.lua", "w"))
     f:write('print("child", arg[1], process.connected)\n')

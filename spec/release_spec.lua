@@ -11,12 +11,7 @@ local function read(path)
   return s
 end
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  local ok = p:close()
-  return out, ok
-end
+local sh = H.sh -- out, exited 0
 
 -- A rockspec is Lua assignments: run it in an empty environment.
 local function rockspec(path)
@@ -88,7 +83,7 @@ describe("release", function()
   end
 
   describe("exported symbols", function()
-    local so = package.searchpath("child_process.core", package.cpath)
+    local so = H.compat.searchpath("child_process.core", package.cpath)
     local header = read("include/child_process.h")
     local public = {}
     for name in header:gmatch("\nCP_EXPORT[^;(]-([%w_]+)%s*%(") do public[name] = true end

@@ -393,7 +393,7 @@ describe("streaming pipes", function()
       local c = cp.spawn("perl", { "-e", READER })
       local out = H.collect(c.stdout)
       local chunk = ("y"):rep(64 * KiB)
-      for _ = 1, bytes // #chunk do c.stdin:write(chunk) end
+      for _ = 1, math.floor(bytes / #chunk) do c.stdin:write(chunk) end
       c.stdin:close(("y"):rep(bytes % #chunk))
       assert.are.equal(0, (H.wait_close(c, 30000)))
       sizes[#sizes + 1] = out()

@@ -4,9 +4,10 @@
  * header maps or implements what is missing.  Included by cp.h only.
  *
  * Numbers: below 5.3 every number is a double.  An integral value within
- * ±2^53 (where doubles are exact) counts as an integer (lua_isinteger), so
- * the JSON codec writes it without a fraction; decoded integers outside
- * that window become the nearest double (README, "JSON mapping").
+ * ±2^53 (where doubles are exact), but not -0, counts as an integer
+ * (lua_isinteger), so the JSON codec writes it without a fraction; decoded
+ * integers outside that window become the nearest double (README, "JSON
+ * mapping").
  */
 #ifndef CP_LUACOMPAT_H
 #define CP_LUACOMPAT_H
@@ -55,6 +56,7 @@ static inline int cp_compat_isinteger(lua_State *L, int idx) {
   lua_Number x;
   if (lua_type(L, idx) != LUA_TNUMBER) return 0;
   x = lua_tonumber(L, idx);
+  if (x == 0) return 1.0 / x > 0; /* -0 stays a float: "-0.0" */
   return x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (lua_Number)(long long)x;
 }
 #define lua_isinteger cp_compat_isinteger
@@ -74,6 +76,16 @@ static inline void cp_compat_rotate(lua_State *L, int idx, int n) {
   }
 }
 #define lua_rotate cp_compat_rotate
+
+/* As 5.3: a number with a fraction is not an integer argument. */
+static inline lua_Integer cp_compat_checkinteger(lua_State *L, int arg) {
+  lua_Number n = luaL_checknumber(L, arg);
+  lua_Integer i = (lua_Integer)n;
+  if ((lua_Number)i != n) luaL_argerror(L, arg, "number has no integer representation");
+  return i;
+}
+#define luaL_checkinteger cp_compat_checkinteger
+#define luaL_optinteger(L, arg, def) (lua_isnoneornil((L), (arg)) ? (lua_Integer)(def) : cp_compat_checkinteger((L), (arg)))
 #endif
 
 #if LUA_VERSION_NUM == 502

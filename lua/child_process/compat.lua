@@ -23,9 +23,11 @@ M.move = table.move or function(a1, f, e, t, a2)
 end
 
 --- math.type: where every number is a double (5.1, 5.2, LuaJIT), an
---- integral value within ±2^53 counts as an integer, as in the C part.
+--- integral value within ±2^53 (but not -0) counts as an integer, as in the
+--- C part.
 M.mathtype = math.type or function(x)
   if type(x) ~= "number" then return nil end
+  if x == 0 then return 1 / x > 0 and "integer" or "float" end -- -0 is a float
   if x == math.floor(x) and x >= -2 ^ 53 and x <= 2 ^ 53 then return "integer" end
   return "float"
 end

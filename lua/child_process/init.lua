@@ -56,7 +56,12 @@ function M.backend_timeout() return core.backend_timeout() end
 
 --- busy_poll([µs]) → maximum, current window (µs): how long the loop may
 --- poll before it sleeps while an IPC channel is open (src/poll.c).
-M.busy_poll = core.busy_poll
+function M.busy_poll(...)
+  -- not a tail call: Lua 5.1/5.2 name the function in an argument error
+  -- from the call site, which a tail call loses
+  local max, window = core.busy_poll(...)
+  return max, window
+end
 
 -- In a forked child, process.lua sets parentPort (nil elsewhere).
 M.parentPort = nil

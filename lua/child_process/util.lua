@@ -17,7 +17,8 @@ local function where()
   for level = 3, 100 do
     local info = debug.getinfo(level, "Sl")
     if not info then break end
-    if not (MODULE_DIR and info.source:sub(1, #MODULE_DIR) == MODULE_DIR) then
+    -- (Lua 5.1 and LuaJIT show a tail call as a frame of its own: skip it.)
+    if info.what ~= "tail" and not (MODULE_DIR and info.source:sub(1, #MODULE_DIR) == MODULE_DIR) then
       if info.currentline and info.currentline > 0 then
         return info.short_src .. ":" .. info.currentline .. ": "
       end
