@@ -67,15 +67,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@for f in examples/*.lua; do echo "== $$f"; $(RUN_ENV) $(LUA) $$f || exit 1; done
 
-# json_spec.lua checks the integer and float subtypes of Lua 5.3+; where
-# every number is a double (5.1, 5.2, LuaJIT) json_doubles_spec.lua checks
-# that mapping instead.  Every other spec runs on every engine.
-DOUBLES  := $(filter lua5.1 lua5.2 luajit,$(LUA))
-SPEC_SEL := $(if $(DOUBLES),--exclude-pattern=^json_spec,--exclude-pattern=^json_doubles_spec)
-
 test: test-deps
 	@$(MAKE) --no-print-directory all
-	$(RUN_ENV) busted --lua=$(LUA) $(SPEC_SEL) $(BUSTED_ARGS) spec
+	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
 
 # doc/API.md from the LuaLS annotations (spec/api_spec.lua checks both).
 api:

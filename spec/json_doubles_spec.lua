@@ -1,6 +1,6 @@
 -- cp.json where every number is a double (Lua 5.1, 5.2, LuaJIT): the
 -- mapping README states.  On Lua 5.3+ json_spec.lua checks the integer and
--- float subtypes instead (the Makefile runs one or the other).
+-- float subtypes instead (.busted picks one by the engine).
 local H = require("helper")
 local json = H.cp.json
 
