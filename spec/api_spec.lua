@@ -117,6 +117,37 @@ describe("API reference", function()
     agree("cp.ParentPort", set)
   end)
 
+  it("documents options that each function really reads, and every option the sources read", function()
+    -- A value no option accepts: each documented option must be refused
+    -- naming it (so it is read, not silently ignored).
+    local bad = coroutine.create(function() end)
+    local call = {
+      ["cp.SpawnOptions"] = function(o) return cp.spawn("true", {}, o) end,
+      ["cp.ExecOptions"] = function(o) return cp.execFile("true", {}, o) end,
+      ["cp.SyncOptions"] = function(o) return cp.spawnSync("true", {}, o) end,
+      ["cp.ForkOptions"] = function(o) return cp.fork(H.fixtures .. "fork_nothing.lua", {}, o) end,
+    }
+    local all = {}
+    for class, fn in pairs(call) do
+      for name in pairs(documented[class]) do
+        all[name] = true
+        local ok, err = pcall(fn, { [name] = bad })
+        assert.is_false(ok, class .. "." .. name .. " was ignored")
+        assert.matches("option '" .. name, tostring(err), 1, true)
+      end
+    end
+    local src = sh("cat " .. H.root .. "/lua/child_process/options.lua " .. H.root .. "/lua/child_process/exec.lua "
+      .. H.root .. "/lua/child_process/sync.lua " .. H.root .. "/lua/child_process/fork.lua")
+    local read = {}
+    for name in src:gmatch("option '([%w_]+)") do read[name] = true end
+    for name in src:gmatch('opt_%w+%(o, "([%w_]+)"') do read[name] = true end
+    local undocumented = {}
+    for name in pairs(read) do
+      if not all[name] then undocumented[#undocumented + 1] = name end
+    end
+    assert.are.same({}, undocumented)
+  end)
+
   it("lists every ERR_ code the sources raise", function()
     -- every source but types.lua, the doc's own source
     local src = sh("ls " .. H.root .. "/lua/child_process/*.lua " .. H.root .. "/src/*.c | grep -v /types.lua$"

@@ -19,26 +19,34 @@
 ---| "ERR_STREAM_DESTROYED"                  # write()/end() after destroy()
 ---| "ERR_STREAM_ALREADY_FINISHED"           # end() twice
 
----@class cp.SpawnOptions
+--- What every function that starts a child takes.
+---@class cp.BaseOptions
 ---@field cwd? string               working directory
 ---@field env? table<string,string> replaces the environment (default: inherit)
 ---@field argv0? string             explicit argv[0]
----@field stdio? cp.Stdio           1-based: stdio[1] is fd 0
 ---@field detached? boolean         new session / process group
 ---@field uid? integer
 ---@field gid? integer
----@field shell? boolean|string     run `command` through `shell -c`
 ---@field timeout? number           ms; then the child gets killSignal
 ---@field killSignal? cp.Signal     default "SIGTERM"
 ---@field maxMessageSize? integer   IPC: longest message accepted (default 64 MiB)
 
----@class cp.ExecOptions: cp.SpawnOptions
+---@class cp.SpawnOptions: cp.BaseOptions
+---@field stdio? cp.Stdio           1-based: stdio[1] is fd 0
+---@field shell? boolean|string     run `command` through `shell -c`
+
+--- exec and execFile: stdout and stderr are always captured.
+---@class cp.ExecOptions: cp.BaseOptions
+---@field shell? boolean|string     execFile: run through a shell (exec always does)
 ---@field maxBuffer? integer        bytes kept per stream (default 1 MiB)
 
----@class cp.SyncOptions: cp.ExecOptions
+---@class cp.SyncOptions: cp.SpawnOptions
+---@field maxBuffer? integer        bytes kept per stream (default 1 MiB)
 ---@field input? string             written to the child's stdin
 
----@class cp.ForkOptions: cp.SpawnOptions
+--- fork never uses a shell.
+---@class cp.ForkOptions: cp.BaseOptions
+---@field stdio? cp.Stdio           must hold one "ipc" entry (default: inherit, inherit, inherit, ipc)
 ---@field execPath? string          interpreter (default: the running Lua)
 ---@field execArgv? string[]        its arguments
 ---@field silent? boolean           pipe stdout/stderr instead of inheriting
