@@ -3,6 +3,7 @@
 #   make          build build/child_process/core.so (and the spec host)
 #   make demo     install what is missing, build, run examples/
 #   make test     install what is missing, build, run the busted specs
+#                 (PORTABLE=1: with every POSIX fallback of src/compat.c)
 #   make deps-matrix   build libuv 1.52.1 and a LuaRocks-style luv (its own
 #                 static libuv) from $(DEPS) into build/deps/ (tools/build-matrix)
 #   make test-uv152    the whole suite with the module built against libuv 1.52.1
@@ -11,12 +12,17 @@
 #
 # Set WERROR=1 (CI does) to turn warnings into errors.
 
+# LUA picks the engine: lua5.1, lua5.2, lua5.3, lua5.4 (default) or luajit;
+# each builds into its own directory (build/ for 5.4, build/<engine>/ else).
 LUA      ?= lua5.4
 CC       ?= cc
-PKGS     := lua5.4 liblua5.4-dev libuv1-dev lua-busted
+LUA_DEV  := $(if $(filter luajit,$(LUA)),libluajit-5.1-dev,$(if $(filter lua5.1,$(LUA)),liblua5.1-0-dev,lib$(LUA)-dev))
+# lua5.4 always: busted's default interpreter and the spec host (embed_host).
+PKGS     := lua5.4 liblua5.4-dev $(LUA) $(LUA_DEV) libuv1-dev lua-busted
 TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace
 
-LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_INC  := $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
+LUA54_INC:= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 # UV_PREFIX=<dir>: build against the libuv installed there (rpath to it)
@@ -34,12 +40,17 @@ LUV_STATIC := build/deps/luv-static/luv.so
 # them spec/luv_static_spec.lua fails, saying what to build (it never passes).
 LUV_STATIC_IF := $(if $(wildcard $(DEPS)/luv-1.52.1-0.tar.gz),$(LUV_STATIC))
 
-WARN     := -Wall -Wextra $(if $(WERROR),-Werror)
+# -Wmissing-prototypes: a function that is neither static nor declared in
+# src/cp.h would escape the visibility pragma there and be exported.
+WARN     := -Wall -Wextra -Wmissing-prototypes $(if $(WERROR),-Werror)
 OPT      ?= -O2 -g
-CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(OPT) $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
+# PORTABLE=1 takes every POSIX fallback of src/compat.c (and bin/lua-child's),
+# so that Linux runs the code other systems run; in its own build directory.
+CFLAGS_M := -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(if $(PORTABLE),-DCP_PORTABLE) $(WARN) $(OPT) \
+            $(LUA_INC) $(UV_INC) $(EXTRA_CFLAGS)
 LDFLAGS_M:= -shared $(UV_LIB) -pthread -ldl $(EXTRA_LDFLAGS)
 
-BUILD    ?= build
+BUILD    ?= build$(if $(PORTABLE),/portable)$(if $(filter-out lua5.4,$(LUA)),/$(LUA))
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
@@ -48,14 +59,14 @@ OOM_HOST := build/oom_host
 LOOP_HOST:= build/loop_host
 GUEST    := build/guest_host
 
-RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;"
+RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(if $(PORTABLE),CP_PORTABLE=1)
 
 .PHONY: all deps test-deps demo test asan valgrind bench fuzz lint soak install clean \
-  deps-matrix test-uv152 test-luv-static test-nopidfd
+  deps-matrix test-uv152 test-luv-static test-nopidfd snippets api
 
 all: $(CORE) $(HOST) $(OOM_HOST) $(GUEST) $(LOOP_HOST)
 
-$(BUILD)/obj/%.o: src/%.c src/cp.h src/child_process.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c src/cp.h src/luacompat.h include/child_process.h | $(BUILD)/obj
 	$(CC) $(CFLAGS_M) -c $< -o $@
 
 $(CORE): $(OBJ) | $(BUILD)/child_process
@@ -63,7 +74,7 @@ $(CORE): $(OBJ) | $(BUILD)/child_process
 
 # A small C host that opens two lua_States in one process (spec/embed_spec.lua).
 $(HOST): spec/embed_host.c | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA54_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
 # A host whose Lua allocator can be limited (spec/oom_spec.lua).
 $(OOM_HOST): spec/oom_host.c | build
@@ -76,8 +87,8 @@ $(GUEST): spec/guest_host.c | build
 	$(CC) -std=c99 -D_GNU_SOURCE -pthread $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
 
 # A host that hands its libuv loop to the module (spec/loop_host_spec.lua).
-$(LOOP_HOST): spec/loop_host.c src/child_process.h | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $(UV_INC) -Isrc $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(UV_LIB) -lm -ldl
+$(LOOP_HOST): spec/loop_host.c include/child_process.h | build
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $(UV_INC) -Iinclude $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(UV_LIB) -lm -ldl
 
 build $(BUILD)/obj $(BUILD)/child_process:
 	mkdir -p $@
@@ -124,6 +135,15 @@ test-nopidfd: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
 	$(RUN_ENV) LUA_CHILD_PROCESS_NO_PIDFD=1 busted --lua=$(LUA) $(BUSTED_ARGS) spec
 
+# doc/API.md from the LuaLS annotations (spec/api_spec.lua checks both).
+api:
+	$(LUA) tools/gen-api.lua
+
+# Every ```lua block of README.md, run as pasted (60 s each at most).
+snippets: test-deps
+	@$(MAKE) --no-print-directory all
+	CP_SNIPPET_CPATH="$(BUILD)/?.so" $(LUA) tools/readme-snippets.lua README.md 60
+
 # The whole suite with the module built under ASan + UBSan.  lua5.4 is not
 # instrumented, so the ASan runtime is preloaded.  Leak checking is left to
 # `make valgrind`: under LD_PRELOAD every child (sh, echo…) would report its
@@ -148,7 +168,7 @@ valgrind: test-deps $(LUV_STATIC_IF)
 lint: test-deps
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
-	luacheck -q lua spec bench examples
+	luacheck -q lua spec bench examples tools
 
 # Long-running reliability specs (spec/soak/), run by .ci/run, not by `make test`.
 soak: test-deps

@@ -8,7 +8,7 @@ local F = H.fixtures
 local function cpus()
   -- (nproc would honour OMP_NUM_THREADS; libuv looks at the affinity only)
   local p = io.popen("env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc")
-  local n = tonumber(p:read("l"))
+  local n = tonumber(p:read("*l"))
   p:close()
   return n
 end

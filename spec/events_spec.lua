@@ -13,7 +13,7 @@ local function record(cmd, args, opts)
   for _, ev in ipairs({ "spawn", "error", "exit", "close", "disconnect", "message" }) do
     c:on(ev, function(...)
       seq[#seq + 1] = ev
-      log[#log + 1] = table.pack(ev, ...)
+      log[#log + 1] = H.compat.pack(ev, ...)
     end)
   end
   return c, seq, log
@@ -96,7 +96,7 @@ describe("ChildProcess events", function()
       assert.are.same({ "error", "close" }, seq)
       local err = log[1][2]
       assert.are.equal("ENOENT", err.code)
-      assert.are.equal("number", math.type(err.errno) and "number")
+      assert.are.equal("number", H.compat.mathtype(err.errno) and "number")
       assert.are.equal(-2, err.errno) -- libuv convention: negative errno, as in Node
       assert.are.equal("spawn cp-no-such-command-xyz", err.syscall)
       assert.are.equal("cp-no-such-command-xyz", err.path)
@@ -189,7 +189,7 @@ describe("ChildProcess events", function()
     it("pid is an integer, kept after exit", function()
       local c = cp.spawn("sh", { "-c", "echo $$" })
       local out = H.collect(c.stdout)
-      assert.are.equal("integer", math.type(c.pid))
+      assert.are.equal("integer", H.compat.mathtype(c.pid))
       H.wait_close(c)
       assert.are.equal(c.pid, tonumber(out()))
     end)

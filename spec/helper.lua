@@ -4,10 +4,13 @@
 local cp = require("child_process")
 local core = require("child_process.core")
 local assert = require("luassert")
+local compat = require("child_process.compat")
 
 local H = {}
 
 H.cp = cp
+H.compat = compat -- table.pack, math.type… on every Lua (no bitwise operators either)
+H.doubles = math.type == nil -- Lua 5.1, 5.2, LuaJIT: every number is a double
 H.core = core
 H.root = core.cwd()
 H.fixtures = H.root .. "/spec/fixtures/"
@@ -15,14 +18,31 @@ H.lua = core.exepath() -- the interpreter running busted (lua5.4)
 -- The build dir whose core.so this run loaded (build/, or build/uv152/ when
 -- `make test-uv152` runs the suite against libuv 1.52.1): children load the same.
 H.build = (function()
-  local p = package.searchpath("child_process.core", package.cpath) or "build/child_process/core.so"
+  local p = compat.searchpath("child_process.core", package.cpath) or "build/child_process/core.so"
   local dir = p:match("^(.*)/child_process/core%.so$") or "build"
   return dir:sub(1, 1) == "/" and dir or H.root .. "/" .. dir
 end)()
+-- Under `luarocks test` (spec/installed.lua) the module comes from a rock,
+-- not from this checkout's lua/ and build/.
+local module_file = compat.searchpath("child_process", package.path) or ""
+H.installed = not (module_file:find(H.root .. "/lua/", 1, true) == 1 or module_file:match("^%.?/?lua/"))
+-- The launcher a Node.js parent gets: the rock's bin/lua-child when installed
+-- (<tree>/lib/lua/5.x/child_process/core.so → <tree>/bin/lua-child).
+H.launcher = H.root .. "/bin/lua-child"
+if H.installed then
+  local so = compat.searchpath("child_process.core", package.cpath) or ""
+  local tree = so:match("^(.*)/lib/lua/[^/]+/child_process/core%.so$")
+  if tree then H.launcher = tree .. "/bin/lua-child" end
+end
 
---- The env a child needs to load the module from this checkout.
+--- The env a child needs to load the module from this checkout (or from
+--- the same rock as this process).
 function H.lua_env()
   local env = core.environ()
+  if H.installed then
+    env.LUA_PATH, env.LUA_CPATH = package.path, package.cpath
+    return env
+  end
   env.LUA_PATH = H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;"
   env.LUA_CPATH = H.build .. "/?.so;;"
   env.CP_BUILD = H.build
@@ -134,6 +154,39 @@ function H.assert_fds_back_to(before)
   cp.run("nowait")
   assert.are.equal(before, H.fd_count())
   return ok
+end
+
+--- os.execute's results as Lua 5.2+ gives them: ok|nil, "exit"|"signal", n
+--- (Lua 5.1 and LuaJIT return the raw wait status).
+function H.execute(cmd)
+  local a, b, c = os.execute(cmd)
+  if type(a) ~= "number" then return a, b, c end
+  if a % 256 == 0 then return a == 0 or nil, "exit", a / 256 end
+  return nil, "signal", a % 128
+end
+
+--- Run a shell command: its stdout, and true when it exited 0 (on every
+--- Lua: 5.1's pclose reports no status).
+function H.sh(cmd)
+  local p = io.popen("(" .. cmd .. ")\necho \"__status=$?\"")
+  local out = p:read("*a")
+  p:close()
+  local status = out:match("__status=(%d+)\n$")
+  return (out:gsub("__status=%d+\n$", "")), status == "0"
+end
+
+--- What io.popen(...):close() returns for a command whose status is `want`
+--- ({ ok, how, n } as in 5.2+): Lua 5.1 and LuaJIT return only true, when
+--- pclose found its child (not when another waitpid took it).
+local close_has_status = select("#", io.popen("true"):close()) == 3
+function H.pclose_result(want)
+  return close_has_status and want or { true }
+end
+
+--- Is bit n (0 = lowest) of the non-negative integer x set?  (No bitwise
+--- operators: the specs run on Lua 5.1 too.)
+function H.bit(x, n)
+  return math.floor(x / 2 ^ n) % 2 == 1
 end
 
 --- f(...) raises a `bad argument` error that contains `pattern`.

@@ -571,7 +571,7 @@ describe("json", function()
       -- to-be-closed luaL_Buffer box on the stack (Lua 5.4.4 lua_settop
       -- then could keep a dangling top).
       local f = assert(io.open("fuzz/corpus/json/regress_escape_error_in_batch.json", "rb"))
-      local text = f:read("a")
+      local text = f:read("*a")
       f:close()
       assert_contains(err_of(json.decode, text), "invalid escape at byte 3882")
       local long = '["' .. string.rep("\\n", 1000) .. '\\x"]'
@@ -613,7 +613,7 @@ describe("json", function()
     it("message.json", function()
       local f = io.open("/work/shared/data/message.json", "rb")
       if not f then return end
-      local text = f:read("a")
+      local text = f:read("*a")
       f:close()
       local v = json.decode(text)
       assert.equals(9007199254740991, v.id)

@@ -1,6 +1,6 @@
 /*
  * loop_host.c — a C host that owns a libuv loop and hands it to the module
- * with child_process_use_loop (src/child_process.h), for spec/loop_host_spec.lua:
+ * with child_process_use_loop (include/child_process.h), for spec/loop_host_spec.lua:
  * one uv_run drives the host's own timer and the module's children.
  *
  * Usage: loop_host path/to/core.so script.lua

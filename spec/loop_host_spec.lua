@@ -1,5 +1,5 @@
 --- loop_host_spec.lua — SPEC §6: a C host hands its own libuv loop to the
---- module with child_process_use_loop (src/child_process.h); one uv_run
+--- module with child_process_use_loop (include/child_process.h); one uv_run
 --- drives the host's timer and the module's children (spec/loop_host.c).
 local H = require("helper")
 local cp = H.cp

@@ -19,7 +19,7 @@ end
 
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -91,7 +91,7 @@ describe("spawn options", function()
 
   it("args are passed byte for byte, numbers converted", function()
     local args = { "a b", "", "$HOME", "'q'", "\"", "é\n", 7, 1.5 }
-    local out = run("/usr/bin/printf", { "[%s]", table.unpack(args) })
+    local out = run("/usr/bin/printf", { "[%s]", H.compat.unpack(args) })
     assert.are.equal("[a b][][$HOME]['q'][\"][é\n][7][1.5]", out)
   end)
 
@@ -168,7 +168,7 @@ describe("spawn options", function()
     local path = tmpname()
     local f = assert(io.open(path, "w"))
     local fd = core.file_fd(f)
-    assert.is_true(math.type(fd) == "integer" and fd > 2)
+    assert.is_true(H.compat.mathtype(fd) == "integer" and fd > 2)
     local c = cp.spawn("echo", { "via-fd" }, { stdio = { "ignore", fd, "ignore" } })
     assert.are.equal(0, (H.wait_close(c)))
     f:close()
@@ -262,7 +262,7 @@ describe("spawn options", function()
 
   it("without detached the child stays in the parent's session", function()
     local f = assert(io.open("/proc/self/stat"))
-    local my_sid = tonumber(f:read("a"):match("%) %S+ %d+ %d+ (%d+)"))
+    local my_sid = tonumber(f:read("*a"):match("%) %S+ %d+ %d+ (%d+)"))
     f:close()
     local pid, sid = sid_of_child({})
     assert.are_not.equal(pid, sid)
@@ -273,7 +273,7 @@ describe("spawn options", function()
     local is_root
     do
       local p = io.popen("id -u")
-      is_root = p:read("l") == "0"
+      is_root = p:read("*l") == "0"
       p:close()
     end
 

@@ -1,8 +1,10 @@
 /*
  * cp.h — the private header shared by the C files of child_process.core.
  *
- * Nothing here is public: the only exported symbol of the shared object is
- * luaopen_child_process_core (built with -fvisibility=hidden).  Every C
+ * Nothing here is public: the shared object exports luaopen_child_process_core
+ * and what child_process.h declares.  Everything declared below is hidden by
+ * the pragma, so a build without -fvisibility=hidden (luarocks) exports no
+ * more than the Makefile's.  Every C
  * function of the module starts with cp_; the ones a single file uses are
  * static there.
  *
@@ -23,6 +25,7 @@
  *   timer.c    timers used by timeouts and wait()
  *   poll.c     busy polling before the loop sleeps, while IPC is open
  *   lines.c    the line splitter of readable:lines() and `line` events
+ *   compat.c   POSIX fallbacks of the Linux-only calls, core.features()
  *   module.c   luaopen_child_process_core: registration
  */
 #ifndef CP_H
@@ -34,6 +37,66 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <uv.h>
+
+#include "luacompat.h" /* the 5.4 API on Lua 5.1-5.3 and LuaJIT */
+
+/* uv_available_parallelism (poll.c) came with libuv 1.44. */
+#if !defined(UV_VERSION_HEX) || UV_VERSION_HEX < 0x012c00
+#error "child_process needs libuv >= 1.44 (uv_available_parallelism); this uv.h is older: install libuv 1.44 or newer"
+#endif
+
+#include "../include/child_process.h" /* the public API: CP_EXPORT */
+
+/* ---- feature tests (compat.c); CP_PORTABLE forces every fallback ----- */
+
+#if defined(__APPLE__)
+#include <crt_externs.h>
+#define environ (*_NSGetEnviron()) /* a dylib cannot see environ */
+#else
+extern char **environ; /* POSIX, though not declared by every libc */
+#endif
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#if defined(CP_PORTABLE)
+#define CP_HAVE_PIPE2 0
+#define CP_HAVE_SOCK_CLOEXEC 0
+#define CP_HAVE_PIPE_SIZE 0
+#define CP_HAVE_SPAWN_CHDIR 0
+#define CP_HAVE_SPAWN_SETSID 0
+#else
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#define CP_HAVE_PIPE2 1
+#else
+#define CP_HAVE_PIPE2 0
+#endif
+#ifdef SOCK_CLOEXEC
+#define CP_HAVE_SOCK_CLOEXEC 1
+#else
+#define CP_HAVE_SOCK_CLOEXEC 0
+#endif
+#ifdef F_SETPIPE_SZ
+#define CP_HAVE_PIPE_SIZE 1
+#else
+#define CP_HAVE_PIPE_SIZE 0
+#endif
+/* glibc 2.29, macOS 10.15 */
+#if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
+#define CP_HAVE_SPAWN_CHDIR 1
+#else
+#define CP_HAVE_SPAWN_CHDIR 0
+#endif
+#ifdef POSIX_SPAWN_SETSID
+#define CP_HAVE_SPAWN_SETSID 1
+#else
+#define CP_HAVE_SPAWN_SETSID 0
+#endif
+#endif
+
+/* After the system headers: hiding their declarations would break linking. */
+#pragma GCC visibility push(hidden)
 
 /* ---- buf.c: a growable byte buffer ---------------------------------- */
 
@@ -305,5 +368,19 @@ void cp_ipc_flush_deferred(cp_ctx *ctx);
 
 /* Make an IPC channel userdata around a socket fd (ipc.c). */
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+
+/* ---- compat.c: POSIX fallbacks of the Linux-only calls -------------- */
+
+/* Both ends close-on-exec; 0, or -1 with errno (nothing left open). */
+int cp_pipe_cloexec(int fds[2]);
+int cp_socketpair_cloexec(int fds[2]); /* AF_UNIX, SOCK_STREAM */
+/* F_SETPIPE_SZ where it exists; -1 with errno (ENOTSUP) elsewhere. */
+int cp_pipe_set_size(int fd, int size);
+void cp_compat_open(lua_State *L); /* core.features() */
+
+/* module.c: the entry point, exported in spite of the pragma. */
+CP_EXPORT int luaopen_child_process_core(lua_State *L);
+
+#pragma GCC visibility pop
 
 #endif

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cp.h"
-#include "child_process.h"
+/* child_process.h (the public API) comes through cp.h */
 
 
 static const char CTX_KEY = 'c';
@@ -319,7 +319,7 @@ static const char *cp_ctx_switch_loop(cp_ctx *ctx, uv_loop_t *loop) {
   return NULL;
 }
 
-CHILD_PROCESS_API int child_process_use_loop_(lua_State *L, uv_loop_t *loop,
+CP_EXPORT int child_process_use_loop_(lua_State *L, uv_loop_t *loop,
                                               unsigned int (*host_uv_version)(void)) {
   cp_ctx *ctx;
   const char *err;

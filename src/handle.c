@@ -79,7 +79,7 @@ void cp_handle_close(cp_handle *h) {
 }
 
 /* h:close([cb]) — idempotent; cb runs once the handle is closed. */
-int cp_handle_lclose(lua_State *L) {
+static int cp_handle_lclose(lua_State *L) {
   cp_handle **slot = (cp_handle **)lua_touserdata(L, 1);
   luaL_checktype(L, 1, LUA_TUSERDATA);
   if (slot == NULL || *slot == NULL || (*slot)->closing) return 0;
@@ -91,26 +91,26 @@ int cp_handle_lclose(lua_State *L) {
   return 0;
 }
 
-int cp_handle_lref(lua_State *L) {
+static int cp_handle_lref(lua_State *L) {
   cp_handle **slot = (cp_handle **)lua_touserdata(L, 1);
   if (slot && *slot && !(*slot)->closing) uv_ref(&(*slot)->u.handle);
   return 0;
 }
 
-int cp_handle_lunref(lua_State *L) {
+static int cp_handle_lunref(lua_State *L) {
   cp_handle **slot = (cp_handle **)lua_touserdata(L, 1);
   if (slot && *slot && !(*slot)->closing) uv_unref(&(*slot)->u.handle);
   return 0;
 }
 
-int cp_handle_lis_closed(lua_State *L) {
+static int cp_handle_lis_closed(lua_State *L) {
   cp_handle **slot = (cp_handle **)lua_touserdata(L, 1);
   lua_pushboolean(L, slot == NULL || *slot == NULL || (*slot)->closing);
   return 1;
 }
 
 /* Reached only once the handle is freed, or during lua_close. */
-int cp_handle_lgc(lua_State *L) {
+static int cp_handle_lgc(lua_State *L) {
   cp_handle **slot = (cp_handle **)lua_touserdata(L, 1);
   if (slot && *slot) {
     (*slot)->owner = NULL;

@@ -1212,8 +1212,7 @@ int cp_json_decode(lua_State *L, const char *s, size_t len) {
     dec_fail(&d, "unexpected data after the value", d.p);
   }
   lua_settop(L, base);
-  lua_pushfstring(L, "invalid JSON: %s at byte %I", d.err,
-                  (lua_Integer)d.errpos);
+  lua_pushfstring(L, "invalid JSON: %s at byte %d", d.err, (int)d.errpos); /* %I: 5.3+ */
   return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * module.c — luaopen_child_process_core: the one exported symbol.  It
+ * module.c — luaopen_child_process_core: the exported entry point.  It
  * creates this lua_State's context (its own libuv loop) and gathers the
  * functions each file registers into the module table.
  */
@@ -118,7 +118,7 @@ static void cp_spare_push(lua_State *L) {
   lua_pushcclosure(L, cp_with_spare_fd, 1);
 }
 
-__attribute__((visibility("default"))) int luaopen_child_process_core(lua_State *L) {
+CP_EXPORT int luaopen_child_process_core(lua_State *L) {
   cp_ctx_open(L);
   lua_newtable(L);
   cp_loop_open(L);
@@ -130,6 +130,7 @@ __attribute__((visibility("default"))) int luaopen_child_process_core(lua_State 
   cp_poll_open(L);
   cp_reap_open(L);
   cp_lines_open(L);
+  cp_compat_open(L);
 
   lua_createtable(L, 0, 5);
   lua_pushcfunction(L, cp_object_index);

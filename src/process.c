@@ -41,7 +41,6 @@
 #include "cp.h"
 
 #define CP_PROC "child_process.proc"
-extern char **environ;
 
 /* ---- signals ---------------------------------------------------------- */
 
@@ -283,7 +282,7 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
   int errpipe[2], err = 0;
   pid_t parent = getpid();
   ssize_t n;
-  if (pipe2(errpipe, O_CLOEXEC) != 0) return -errno;
+  if (cp_pipe_cloexec(errpipe) != 0) return -errno;
   *pid = fork();
   if (*pid < 0) {
     err = -errno;
@@ -394,7 +393,9 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
     else
       err = posix_spawn_file_actions_adddup2(&fa, r->stdio[i].child_fd, i);
   }
+#if CP_HAVE_SPAWN_CHDIR
   if (err == 0 && r->cwd) err = posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
+#endif
   /* The host ignores SIGPIPE (ctx.c); the child must not inherit that. */
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
@@ -402,7 +403,9 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
+#if CP_HAVE_SPAWN_SETSID
   if (r->detached) flags |= POSIX_SPAWN_SETSID;
+#endif
   if (r->group) {
     flags |= POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setpgroup(&attr, 0);
@@ -458,7 +461,7 @@ static int cp_stdio_prepare(cp_stdio *s, int i) {
   switch (s->kind) {
     case CP_STDIO_PIPE:
       if (i <= 2) {
-        if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+        if (cp_pipe_cloexec(fds) != 0) return -errno;
         /* stdin: the child reads; stdout/stderr: the child writes. */
         s->parent_fd = i == 0 ? fds[1] : fds[0];
         s->child_fd = i == 0 ? fds[0] : fds[1];
@@ -468,7 +471,7 @@ static int cp_stdio_prepare(cp_stdio *s, int i) {
       /* Extra pipes are duplex sockets, as in Node. */
       /* FALLTHROUGH */
     case CP_STDIO_IPC:
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -errno;
+      if (cp_socketpair_cloexec(fds) != 0) return -errno;
       s->parent_fd = fds[0];
       s->child_fd = fds[1];
       s->temp = 1;
@@ -606,10 +609,13 @@ static int cp_spawn_precheck(cp_spawn_req *r) {
   return 0;
 }
 
+/* posix_spawn cannot change ids, nor set PR_SET_PDEATHSIG, nor (without
+ * the feature) chdir or setsid. */
 static int cp_spawn_exec(cp_spawn_req *r, pid_t *pid) {
-  return (r->has_uid || r->has_gid) ? cp_spawn_fork(r, pid)
-         : r->pdeathsig             ? cp_spawn_clone(r, pid)
-                                    : cp_spawn_posix(r, pid);
+  if (r->has_uid || r->has_gid || (r->cwd && !CP_HAVE_SPAWN_CHDIR) ||
+      (r->detached && !CP_HAVE_SPAWN_SETSID))
+    return cp_spawn_fork(r, pid);
+  return r->pdeathsig ? cp_spawn_clone(r, pid) : cp_spawn_posix(r, pid);
 }
 
 /* An executable the kernel cannot run (ENOEXEC: a script without "#!"):
@@ -787,10 +793,10 @@ static int cp_environ(lua_State *L) {
 
 /* core.file_fd(fh) → the fd behind a Lua file handle from io.open. */
 static int cp_file_fd(lua_State *L) {
-  luaL_Stream *s = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
-  if (s->closef == NULL || s->f == NULL) return luaL_argerror(L, 1, "closed file");
-  fflush(s->f);
-  lua_pushinteger(L, fileno(s->f));
+  FILE *f = cp_compat_tofile(L, 1);
+  if (f == NULL) return luaL_argerror(L, 1, "closed file");
+  fflush(f);
+  lua_pushinteger(L, fileno(f));
   return 1;
 }
 

@@ -56,7 +56,7 @@ static void cp_pipe_carried(cp_pipe *p, size_t n) {
   if (ctx->big_pipes >= CP_PIPE_BIG_MAX) return; /* try again after another MiB */
   /* Fails on a socket (extra stdio entries), or with EPERM once the user
    * is over the kernel's pipe budget: either way the pipe stays as it is. */
-  if (uv_fileno(&p->h.u.handle, &fd) != 0 || fcntl(fd, F_SETPIPE_SZ, CP_PIPE_BIG) < 0) {
+  if (uv_fileno(&p->h.u.handle, &fd) != 0 || cp_pipe_set_size(fd, CP_PIPE_BIG) < 0) {
     p->grown = -1;
     return;
   }

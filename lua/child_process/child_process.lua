@@ -14,6 +14,7 @@ local stream = require("child_process.stream")
 local scheduler = require("child_process.scheduler")
 local abort = require("child_process.abort")
 local pipeline = require("child_process.pipeline")
+local compat = require("child_process.compat")
 
 local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
@@ -43,7 +44,7 @@ end
 function ChildProcess:_complete(...)
   if self._done then return end
   self._done = true
-  self._result = table.pack(...)
+  self._result = compat.pack(...)
   local waiters = self._waiters
   self._waiters = nil
   if waiters then
@@ -261,7 +262,7 @@ function ChildProcess:wait(timeout)
     -- math.huge, and anything no timer can hold, is no limit.
     timeout = timeout < 2 ^ 53 and math.tointeger(math.floor(timeout)) or nil
   end
-  if self._done then return table.unpack(self._result, 1, self._result.n) end
+  if self._done then return compat.unpack(self._result, 1, self._result.n) end
   local co = coroutine.running()
   if async_threads[co] then
     local w = { co = co }
@@ -305,7 +306,7 @@ function ChildProcess:wait(timeout)
   if timer then timer:close() end
   if not ok then error(err, 0) end
   if not self._done then return nil, "timeout" end
-  return table.unpack(self._result, 1, self._result.n)
+  return compat.unpack(self._result, 1, self._result.n)
 end
 
 --- Is `co` a coroutine started by cp.async (where waiting yields)?

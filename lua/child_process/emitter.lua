@@ -2,6 +2,7 @@
 --- child's process / parentPort: many listeners per event, `once`, `off`,
 --- and an `error` event with no listener raised (as Node throws).
 local util = require("child_process.util")
+local move = require("child_process.compat").move
 
 local Emitter = {}
 
@@ -83,7 +84,7 @@ function Emitter:emit(event, ...)
     return true
   end
   -- Copy first: a listener may add or remove listeners.
-  local copy = table.move(list, 1, #list, 1, {})
+  local copy = move(list, 1, #list, 1, {})
   for i = 1, #copy do copy[i](...) end
   return true
 end

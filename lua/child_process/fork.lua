@@ -5,6 +5,7 @@ local core = require("child_process.core")
 local options = require("child_process.options")
 local child_process = require("child_process.child_process")
 local util = require("child_process.util")
+local compat = require("child_process.compat")
 
 local argerror = util.argerror
 
@@ -22,13 +23,13 @@ end
 -- Both paths are found when the module loads: package.searchpath opens
 -- the files, which fails once the process is out of fds (EMFILE), and a
 -- fork then must fail with an EMFILE error event, not "cannot find".
-local BOOTSTRAP = package.searchpath("child_process.bootstrap", package.path)
+local BOOTSTRAP = compat.searchpath("child_process.bootstrap", package.path)
 BOOTSTRAP = BOOTSTRAP and absolute(BOOTSTRAP)
 
 --- The absolute path of bootstrap.lua, the child runtime's entry point.
 function M.bootstrap_path()
   if not BOOTSTRAP then
-    BOOTSTRAP = package.searchpath("child_process.bootstrap", package.path)
+    BOOTSTRAP = compat.searchpath("child_process.bootstrap", package.path)
     if not BOOTSTRAP then error("child_process: cannot find child_process/bootstrap.lua on package.path") end
     BOOTSTRAP = absolute(BOOTSTRAP)
   end
@@ -37,7 +38,7 @@ end
 
 -- Where the C part was loaded from, so that the child finds the same one:
 -- .../child_process/core.so → .../?.so
-local CORE_CPATH = package.searchpath("child_process.core", package.cpath)
+local CORE_CPATH = compat.searchpath("child_process.core", package.cpath)
 CORE_CPATH = CORE_CPATH and (dirname(dirname(absolute(CORE_CPATH))) .. "/?.so")
 
 -- The options the running interpreter was started with (`lua5.4 -W
@@ -58,11 +59,12 @@ local function parent_exec_argv()
   return out
 end
 
---- The Lua interpreter running this process, or "lua5.4".
+--- The Lua interpreter running this process (in a host that is not one:
+--- the interpreter named after this Lua, "lua5.4", "luajit"…).
 function M.default_exec_path()
   local exe = core.exepath()
   if exe and exe:match("[^/]*$"):match("^lua") then return exe end
-  return "lua5.4"
+  return compat.interpreter
 end
 
 local function is_lua(path)
@@ -118,7 +120,7 @@ function M.fork(modulePath, args, opts)
   end
   local bootstrap = o.bootstrap
   if bootstrap == nil then bootstrap = is_lua(execPath) end
-  local argv = table.move(execArgv, 1, #execArgv, 1, {})
+  local argv = compat.move(execArgv, 1, #execArgv, 1, {})
   local extra_env
   if bootstrap then
     argv[#argv + 1] = M.bootstrap_path()
@@ -126,7 +128,7 @@ function M.fork(modulePath, args, opts)
   end
   argv[#argv + 1] = modulePath
   local user_args = options.check_args(args, 2, "fork")
-  table.move(user_args, 1, #user_args, #argv + 1, argv)
+  compat.move(user_args, 1, #user_args, #argv + 1, argv)
   local so = setmetatable({ stdio = stdio, shell = false }, { __index = o })
   local spec = options.spawn("fork", execPath, argv, so, 3, extra_env, nil)
   if not spec.ipc then argerror(3, "fork", "option 'stdio' must contain an 'ipc' entry") end

@@ -40,7 +40,7 @@ local LAZY = {
   AbortController = { "child_process.abort", "AbortController" },
 }
 
-local M = setmetatable({ json = core.json }, {
+local M = setmetatable({ json = core.json, _VERSION = "0.1.0" }, {
   __index = function(t, k)
     local where = LAZY[k]
     if not where then return nil end
@@ -71,7 +71,12 @@ function M.backend_timeout() return core.backend_timeout() end
 
 --- busy_poll([µs]) → maximum, current window (µs): how long the loop may
 --- poll before it sleeps while an IPC channel is open (src/poll.c).
-M.busy_poll = core.busy_poll
+function M.busy_poll(...)
+  -- not a tail call: Lua 5.1/5.2 name the function in an argument error
+  -- from the call site, which a tail call loses
+  local max, window = core.busy_poll(...)
+  return max, window
+end
 
 --- use_luv(luv): run on luv's loop, so that one uv.run() drives both.
 --- Works when luv links the same libuv as this module; otherwise a clear

@@ -6,6 +6,8 @@ local core = require("child_process.core")
 local util = require("child_process.util")
 local abort = require("child_process.abort")
 local pipeline = require("child_process.pipeline")
+local compat = require("child_process.compat")
+local mathtype = compat.mathtype
 
 local argerror, signum = util.argerror, util.signum
 
@@ -19,7 +21,7 @@ end
 function M.is_array(t)
   local n = 0
   for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 then return false end
+    if mathtype(k) ~= "integer" or k < 1 then return false end
     n = n + 1
   end
   return n == #t
@@ -110,7 +112,7 @@ end
 local function opt_id(o, key, n, fname)
   local v = o[key]
   if v == nil then return nil end
-  if math.type(v) ~= "integer" or v < 0 or v > 0x7fffffff then
+  if mathtype(v) ~= "integer" or v < 0 or v > 0x7fffffff then
     argerror(n, fname, ("option '%s' must be a non-negative integer, got %s"):format(key, tostring(v)))
   end
   return v
@@ -163,7 +165,7 @@ function M.stdio(stdio, n, fname, default)
   end
   local max = 3
   for k in pairs(stdio) do
-    if math.type(k) ~= "integer" or k < 1 or k > 64 then
+    if mathtype(k) ~= "integer" or k < 1 or k > 64 then
       argerror(n, fname, "option 'stdio' must be an array of at most 64 entries")
     end
     if k > max then max = k end
@@ -183,7 +185,7 @@ function M.stdio(stdio, n, fname, default)
         if ipc then argerror(n, fname, "option 'stdio' may hold only one 'ipc' entry") end
         ipc = i
       end
-    elseif math.type(v) == "integer" then
+    elseif mathtype(v) == "integer" then
       if v < 0 then argerror(n, fname, ("option 'stdio[%d]' must be a non-negative fd, got %d"):format(i, v)) end
     elseif io.type(v) == "file" then
       v = core.file_fd(v)
@@ -270,9 +272,9 @@ function M.spawn(fname, command, args, options, n, extra_env, default_stdio)
   else
     spec.file = command
     local argv = { argv0 or command }
-    table.move(args, 1, #args, 2, argv)
+    compat.move(args, 1, #args, 2, argv)
     spec.args = argv
-    spec.spawnargs = table.move(args, 1, #args, 2, { command })
+    spec.spawnargs = compat.move(args, 1, #args, 2, { command })
   end
   spec.spawnfile = spec.file
   return spec

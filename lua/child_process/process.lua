@@ -9,6 +9,7 @@
 local core = require("child_process.core")
 local Emitter = require("child_process.emitter")
 local util = require("child_process.util")
+local compat = require("child_process.compat")
 
 local defer, mkerror = util.defer, util.error
 
@@ -27,8 +28,8 @@ function M.new(script, args)
     connected = ch ~= nil,
     parentPort = port,
   }
-  local argv = { core.exepath() or "lua5.4", script }
-  table.move(args, 1, #args, 3, argv)
+  local argv = { core.exepath() or compat.interpreter, script }
+  compat.move(args, 1, #args, 3, argv)
   process.argv = argv
 
   -- process.handle (request.lua): the function that answers requests,
@@ -127,7 +128,7 @@ function M.new(script, args)
   end)
   --- exit([code]): flush pending messages, then end the process.
   process.exit = method(function(code)
-    if code ~= nil and math.type(code) ~= "integer" then code = tonumber(code) or 1 end
+    if code ~= nil and compat.mathtype(code) ~= "integer" then code = tonumber(code) or 1 end
     M.flush(ch)
     os.exit(code or process.exitCode or 0)
   end)

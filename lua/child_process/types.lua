@@ -8,15 +8,38 @@
 ---@alias cp.StdioEntry "pipe"|"ignore"|"inherit"|"ipc"|integer|file*|cp.Readable|cp.Writable|nil
 ---@alias cp.Stdio "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
 
----@class cp.SpawnOptions
+--- `err.code` of an error: an exit code (exec), a libuv error name for a
+--- failed system call, or one of the module's own codes.
+---@alias cp.ErrorCode
+---| integer                               # exec/execFile/execSync: the child's exit status
+---| "ENOENT"|"EACCES"|"EPIPE"|"EAGAIN"|"EMFILE"|"EINVAL"|"ENOMEM" # libuv error names (uv_err_name), with errno and syscall
+---| "ERR_CHILD_PROCESS_STDIO_MAXBUFFER"     # exec: a stream passed maxBuffer; the child is killed
+---| "ERR_IPC_CHANNEL_CLOSED"                # send() after the channel closed
+---| "ERR_IPC_BAD_MESSAGE"                   # a message that is not JSON, too long, or cut off
+---| "ERR_STREAM_WRITE_AFTER_END"            # write() after end()/close()
+---| "ERR_STREAM_DESTROYED"                  # write()/end() after destroy()
+---| "ERR_STREAM_ALREADY_FINISHED"           # end() twice
+---| "ERR_IPC_DISCONNECTED"                  # disconnect() on a channel already disconnected
+---| "ERR_INVALID_ARG_VALUE"                 # an option value Node refuses too (e.g. killSignal 0)
+---| "ERR_UNHANDLED_ERROR"                   # exec: a non-table error raised while stopping the child
+---| "ERR_HANDLER"                           # request: the handler raised without a code
+---| "ERR_REPLY_ENCODE"                      # request: the handler's reply cannot be encoded
+---| "ERR_POOL_CLOSED"                       # pool:run() after close()
+---| "ERR_POOL_QUEUE_FULL"                   # pool:run() with maxQueue tasks waiting
+---| "ERR_POOL_TERMINATED"                   # pool:terminate() failed the task
+---| "ERR_WORKER_EXITED"                     # the pool worker running the task died
+---| "ERR_WORKER_INIT"                       # pool workers fail to start, again and again
+---| "ECHILD"                                # the host reaped the child: its status is unknown
+---| "ABORT_ERR"                             # options.signal aborted
+
+--- What every function that starts a child takes.
+---@class cp.BaseOptions
 ---@field cwd? string               working directory ("" = the parent's)
 ---@field env? table<string,string> replaces the environment (default: inherit)
 ---@field argv0? string             explicit argv[0]
----@field stdio? cp.Stdio           1-based: stdio[1] is fd 0
 ---@field detached? boolean         new session / process group
 ---@field uid? integer
 ---@field gid? integer
----@field shell? boolean|string     run `command` through `shell -c`
 ---@field timeout? integer          ms; then the child gets killSignal (math.huge: none)
 ---@field killSignal? cp.Signal     default "SIGTERM"; names case-insensitive; not 0
 ---@field group? boolean            leader of a new process group (not with detached)
@@ -24,13 +47,22 @@
 ---@field signal? cp.AbortSignal    aborting kills the child and emits error ABORT_ERR
 ---@field maxMessageSize? integer   IPC: longest message accepted (default 64 MiB)
 
----@class cp.ExecOptions: cp.SpawnOptions
+---@class cp.SpawnOptions: cp.BaseOptions
+---@field stdio? cp.Stdio           1-based: stdio[1] is fd 0
+---@field shell? boolean|string     run `command` through `shell -c`
+
+--- exec and execFile: stdout and stderr are always captured.
+---@class cp.ExecOptions: cp.BaseOptions
+---@field shell? boolean|string     execFile: run through a shell (exec always does)
 ---@field maxBuffer? integer        bytes kept per stream (default 1 MiB)
 
----@class cp.SyncOptions: cp.ExecOptions
+---@class cp.SyncOptions: cp.SpawnOptions
+---@field maxBuffer? integer        bytes kept per stream (default 1 MiB)
 ---@field input? string             written to the child's stdin
 
----@class cp.ForkOptions: cp.SpawnOptions
+--- fork never uses a shell.
+---@class cp.ForkOptions: cp.BaseOptions
+---@field stdio? cp.Stdio           must hold one "ipc" entry (default: inherit, inherit, inherit, ipc)
 ---@field execPath? string          interpreter (default: the running Lua)
 ---@field execArgv? string[]        its arguments (default: the parent interpreter's options)
 ---@field silent? boolean           pipe stdout/stderr instead of inheriting
@@ -38,7 +70,7 @@
 ---@field bootstrap? boolean        add the Lua child runtime (default: execPath is lua*)
 
 ---@class cp.Error
----@field code string|integer       "ENOENT", an exit code, "ERR_…"
+---@field code cp.ErrorCode         "ENOENT", an exit code, "ERR_…"
 ---@field message string
 ---@field errno? integer
 ---@field syscall? string
@@ -75,6 +107,16 @@ function Emitter:emit(event, ...) end
 ---@param event string
 ---@return integer
 function Emitter:listenerCount(event) end
+--- Node's alias of on.
+---@param event string
+---@param fn function
+---@return self
+function Emitter:addListener(event, fn) end
+--- Node's alias of off.
+---@param event string
+---@param fn function
+---@return self
+function Emitter:removeListener(event, fn) end
 
 --- stdout, stderr and extra pipes. Events: "data"(chunk: string), "line"(line: string), "end", "close",
 --- "error"(err: cp.Error).  "line": split on "\n" and "\r\n", the last line without its newline.
@@ -91,6 +133,13 @@ function Readable:lines() end
 ---@param options? { ["end"]: boolean }
 ---@return W dest
 function Readable:pipe(dest, options) end
+---@overload fun(self: cp.Readable, event: "data", fn: fun(chunk: string)): cp.Readable
+---@overload fun(self: cp.Readable, event: "end"|"close", fn: fun()): cp.Readable
+---@overload fun(self: cp.Readable, event: "error", fn: fun(err: cp.Error)): cp.Readable
+---@param event string
+---@param fn function
+---@return self
+function Readable:on(event, fn) end
 ---@return self
 function Readable:pause() end
 ---@return self
@@ -99,11 +148,25 @@ function Readable:resume() end
 function Readable:isPaused() end
 ---@return self
 function Readable:destroy() end
+--- Let the loop exit while this stream is open (ref undoes it).
+function Readable:ref() end
+function Readable:unref() end
+--- Extra pipes (fd 3 and up) are duplex sockets: they can be written too.
+---@param data string
+---@param cb? fun(err: cp.Error|nil)
+---@return boolean below_high_water
+function Readable:write(data, cb) end
 
 --- stdin. Events: "drain", "finish", "close", "error"(err: cp.Error).
 ---@class cp.Writable: cp.Emitter
 ---@field writable boolean
 local Writable = {}
+---@overload fun(self: cp.Writable, event: "drain"|"finish"|"close", fn: fun()): cp.Writable
+---@overload fun(self: cp.Writable, event: "error", fn: fun(err: cp.Error)): cp.Writable
+---@param event string
+---@param fn function
+---@return self
+function Writable:on(event, fn) end
 --- Returns false once more than 64 KiB is queued; wait for "drain".
 ---@param data string
 ---@param cb? fun(err: cp.Error|nil)
@@ -118,9 +181,17 @@ function Writable:close(data, cb) end
 function Writable:destroy() end
 ---@return integer bytes still queued
 function Writable:queued() end
+--- Node's name of close: flush, then close.
+---@param data? string
+---@param cb? fun()
+---@return self
+Writable["end"] = function(self, data, cb) end
+function Writable:ref() end
+function Writable:unref() end
 
 --- Events: "spawn"(), "error"(err), "message"(msg), "exit"(code, signal),
 --- "disconnect"(), "close"(code, signal) — always last, exactly once.
+--- A to-be-closed value: leaving the scope of `local c <close> = cp.spawn(…)` kills a child still running (killSignal).
 ---@class ChildProcess: cp.Emitter
 ---@field pid integer|nil
 ---@field exitCode integer|nil
@@ -134,13 +205,29 @@ function Writable:queued() end
 ---@field stderr cp.Readable|nil
 ---@field stdio (cp.Readable|cp.Writable|nil)[]
 local ChildProcess = {}
+--- Add a listener; the callback's arguments depend on the event.
+---@overload fun(self: ChildProcess, event: "spawn"|"disconnect", fn: fun()): ChildProcess
+---@overload fun(self: ChildProcess, event: "exit"|"close", fn: fun(code: integer|nil, signal: string|nil)): ChildProcess
+---@overload fun(self: ChildProcess, event: "message", fn: fun(msg: any)): ChildProcess
+---@overload fun(self: ChildProcess, event: "error", fn: fun(err: cp.Error)): ChildProcess
+---@param event string
+---@param fn function
+---@return self
+function ChildProcess:on(event, fn) end
+--- As on, for one call.
+---@overload fun(self: ChildProcess, event: "spawn"|"disconnect", fn: fun()): ChildProcess
+---@overload fun(self: ChildProcess, event: "exit"|"close", fn: fun(code: integer|nil, signal: string|nil)): ChildProcess
+---@overload fun(self: ChildProcess, event: "message", fn: fun(msg: any)): ChildProcess
+---@overload fun(self: ChildProcess, event: "error", fn: fun(err: cp.Error)): ChildProcess
+---@param event string
+---@param fn function
+---@return self
+function ChildProcess:once(event, fn) end
 --- With { group = true }: the child's process group (options.group or detached), also after its exit.
 ---@param signal? cp.Signal
 ---@param options? { group: boolean }
 ---@return boolean sent
 function ChildProcess:kill(signal, options) end
---- `local c <close> = cp.spawn(…)`: leaving the scope kills a child still running (killSignal).
-function ChildProcess:__close() end
 ---@param msg any
 ---@param cb? fun(err: cp.Error|nil)
 ---@return boolean below_high_water
@@ -242,6 +329,11 @@ function Json.decode(text) end
 --- In a forked child (Electron style).
 ---@class cp.ParentPort: cp.Emitter
 local ParentPort = {}
+---@overload fun(self: cp.ParentPort, event: "message", fn: fun(e: { data: any })): cp.ParentPort
+---@param event string
+---@param fn function
+---@return self
+function ParentPort:on(event, fn) end
 ---@param msg any
 ---@return boolean
 function ParentPort:postMessage(msg) end
@@ -263,21 +355,28 @@ function AbortSignal:throwIfAborted() end
 
 ---@class child_process
 ---@field json cp.Json
----@field parentPort cp.ParentPort|nil
+---@field parentPort cp.ParentPort|nil  set in a forked Lua child only
+---@field ChildProcess ChildProcess     the class (methods shared by every child)
+---@field _VERSION string               "0.1.0"
 local M = {}
 
+---@overload fun(command: string, options?: cp.SpawnOptions): ChildProcess
 ---@param command string
 ---@param args? string[]
 ---@param options? cp.SpawnOptions
 ---@return ChildProcess
 function M.spawn(command, args, options) end
 
+---@overload fun(command: string, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
 ---@param command string
 ---@param options? cp.ExecOptions
 ---@param callback? fun(err: cp.Error|nil, stdout: string, stderr: string)
 ---@return ChildProcess
 function M.exec(command, options, callback) end
 
+---@overload fun(file: string, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
+---@overload fun(file: string, args: string[], callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
+---@overload fun(file: string, options: cp.ExecOptions, callback?: fun(err: cp.Error|nil, stdout: string, stderr: string)): ChildProcess
 ---@param file string
 ---@param args? string[]
 ---@param options? cp.ExecOptions
@@ -285,6 +384,7 @@ function M.exec(command, options, callback) end
 ---@return ChildProcess
 function M.execFile(file, args, options, callback) end
 
+---@overload fun(modulePath: string, options?: cp.ForkOptions): ChildProcess
 ---@param modulePath string
 ---@param args? string[]
 ---@param options? cp.ForkOptions
@@ -296,6 +396,7 @@ function M.fork(modulePath, args, options) end
 ---@return cp.Pool
 function M.pool(modulePath, options) end
 
+---@overload fun(command: string, options?: cp.SyncOptions): cp.SpawnSyncResult
 ---@param command string
 ---@param args? string[]
 ---@param options? cp.SyncOptions
@@ -307,6 +408,7 @@ function M.spawnSync(command, args, options) end
 ---@return string stdout
 function M.execSync(command, options) end
 
+---@overload fun(file: string, options?: cp.SyncOptions): string
 ---@param file string
 ---@param args? string[]
 ---@param options? cp.SyncOptions
@@ -316,6 +418,11 @@ function M.execFileSync(file, args, options) end
 ---@param mode? "default"|"once"|"nowait"
 ---@return boolean work_remains
 function M.run(mode) end
+
+--- Run the module on luv's loop (before its first spawn), so that one uv.run()
+--- drives both; a clear error when luv carries its own copy of libuv.
+---@param luv table  the luv module table (require "luv")
+function M.use_luv(luv) end
 
 ---@return integer fd
 function M.backend_fd() end
@@ -384,10 +491,12 @@ function M.AbortController() end
 ---@field pid integer
 ---@field ppid integer
 ---@field env table<string,string>
+---@field exitCode integer|nil       the status exit() uses when given none
 ---@field send fun(msg: any, cb?: fun(err: cp.Error|nil)): boolean
 ---@field on fun(event: "message"|"disconnect"|"error", fn: function): cp.Process
 ---@field once fun(event: string, fn: function): cp.Process
 ---@field off fun(event: string, fn: function): cp.Process
+---@field emit fun(event: string, ...): boolean
 ---@field disconnect fun()
 ---@field handle fun(fn: fun(value: any): any)  answer child:request() / pool tasks
 ---@field exit fun(code?: integer)

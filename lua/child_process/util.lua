@@ -2,6 +2,7 @@
 --- raise `bad argument` errors, the one way to build error values with a
 --- `code`, deferral to the next loop iteration, signal names.
 local core = require("child_process.core")
+local compat = require("child_process.compat")
 
 local M = {}
 
@@ -16,7 +17,8 @@ local function where()
   for level = 3, 100 do
     local info = debug.getinfo(level, "Sl")
     if not info then break end
-    if not (MODULE_DIR and info.source:sub(1, #MODULE_DIR) == MODULE_DIR) then
+    -- (Lua 5.1 and LuaJIT show a tail call as a frame of its own: skip it.)
+    if info.what ~= "tail" and not (MODULE_DIR and info.source:sub(1, #MODULE_DIR) == MODULE_DIR) then
       if info.currentline and info.currentline > 0 then
         return info.short_src .. ":" .. info.currentline .. ": "
       end
@@ -62,7 +64,7 @@ function M.spawn_error(verb, spec, code, errno)
     errno = errno,
     syscall = verb .. " " .. spec.file,
     path = spec.file,
-    spawnargs = table.move(spec.spawnargs, 2, #spec.spawnargs, 1, {}),
+    spawnargs = compat.move(spec.spawnargs, 2, #spec.spawnargs, 1, {}),
   })
 end
 
@@ -72,7 +74,7 @@ function M.defer(fn, ...)
   local t = core.timer()
   t:start(0, 0, function()
     t:close()
-    fn(table.unpack(args, 1, n))
+    fn(compat.unpack(args, 1, n))
   end)
 end
 
@@ -80,7 +82,7 @@ end
 --- its traceback) propagates once `after` is done.  Used where one listener
 --- raising must not stop the events that follow (exit → close).
 function M.protect(fn, after, ...)
-  local ok, err = xpcall(fn, debug.traceback, ...)
+  local ok, err = compat.xpcall(fn, debug.traceback, ...)
   after()
   if not ok then error(err, 0) end
 end
