@@ -84,6 +84,7 @@ struct cp_chan {
   int close_when_flushed;
   int listed;      /* in ctx->deferred: wrote this loop pass */
   int internal_ref;
+  int hup_ref;     /* on_hangup(fn): the peer went away while not reading */
   int notsock;     /* a pipe, not a socket (a raw peer): read/write, no fds */
   cp_chan *next_deferred;
 };
@@ -109,6 +110,7 @@ static void cp_chan_update_poll(cp_chan *c) {
   int want = 0;
   if (c->h.closing) return;
   if (c->reading) want |= UV_READABLE;
+  else if (c->hup_ref != LUA_NOREF) want |= UV_DISCONNECT;
   if (cp_chan_pending(c) > 0) want |= UV_WRITABLE;
   if (want == c->events) return;
   c->events = want;
@@ -170,7 +172,10 @@ static void cp_chan_free(cp_handle *h) {
   cp_chan_drop_marks(c);
   cp_close_fds((int *)c->rfds.data + c->rhead, (int)cp_chan_nrfds(c));
   cp_buf_free(&c->rfds);
-  if (!ctx->closing && ctx->L != NULL) cp_unref(ctx->L, &c->internal_ref);
+  if (!ctx->closing && ctx->L != NULL) {
+    cp_unref(ctx->L, &c->internal_ref);
+    cp_unref(ctx->L, &c->hup_ref);
+  }
   cp_frame_free(&c->in);
   cp_buf_free(&c->out);
   if (c->fd >= 0) close(c->fd);
@@ -308,6 +313,7 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   c->in.max = CP_CHAN_MAX_DEFAULT;
   c->fd = fd;
   c->internal_ref = LUA_NOREF;
+  c->hup_ref = LUA_NOREF;
   /* Fails only for an fd this loop already watches or cannot poll: then
    * the channel is closed at once (its users see it closed). */
   if (uv_poll_init(&ctx->loop, &c->h.u.poll, fd) != 0) {
@@ -495,12 +501,22 @@ static void cp_chan_poll_cb(uv_poll_t *p, int status, int events) {
      * unread).  Read what is left; the read reports the end. */
     c->events = 0;
     if (c->reading) cp_chan_read(c);
-    if (!c->h.closing) {
+    else if (c->hup_ref != LUA_NOREF) events = UV_DISCONNECT;
+    if (!c->h.closing && !(events & UV_DISCONNECT)) {
       cp_chan_write(c);
       cp_chan_update_poll(c);
+      return;
     }
+  }
+  if ((events & UV_DISCONNECT) && !c->reading && c->hup_ref != LUA_NOREF && !c->h.closing) {
+    int ref = c->hup_ref;
+    c->hup_ref = LUA_NOREF; /* once */
+    cp_chan_update_poll(c);
+    cp_callback(c->h.ctx, ref, 0);
+    cp_unref(c->h.ctx->L, &ref);
     return;
   }
+  if (status < 0) return;
   if (events & UV_WRITABLE) cp_chan_write(c);
   if ((events & UV_READABLE) && !c->h.closing) cp_chan_read(c);
 }
@@ -674,6 +690,17 @@ static int cp_chan_read_start(lua_State *L) {
   return 0;
 }
 
+/* ch:on_hangup(fn): while the channel does not read, fn() once the peer
+ * has gone (a MessagePort notices its peer's close before it starts). */
+static int cp_chan_on_hangup(lua_State *L) {
+  cp_chan *c = cp_chan_check(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  cp_unref(L, &c->hup_ref);
+  c->hup_ref = cp_ref(L, 2);
+  cp_chan_update_poll(c);
+  return 0;
+}
+
 /* core.channel_open(): the forked child's end, from NODE_CHANNEL_FD.  The
  * variables are removed so that our own children do not inherit them. */
 static int cp_channel_open(lua_State *L) {
@@ -704,6 +731,7 @@ void cp_ipc_open(lua_State *L) {
       {"fileno", cp_chan_fileno},
       {"read_stop", cp_chan_read_stop},
       {"read_start", cp_chan_read_start},
+      {"on_hangup", cp_chan_on_hangup},
       {NULL, NULL}};
   cp_handle_newclass(L, CP_CHAN, methods);
   lua_pushcfunction(L, cp_channel_open);

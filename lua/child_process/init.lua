@@ -7,6 +7,8 @@
 ---   sync.lua           spawnSync, execSync, execFileSync
 ---   fork.lua           fork
 ---   process.lua        the forked child's `process` and parentPort
+---   port.lua           MessageChannel / MessagePort
+---   transfer.lua       ports and handles sent over a channel
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   options.lua        argument validation
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
@@ -25,6 +27,8 @@ local LAZY = {
   execFileSync = { "child_process.sync", "execFileSync" },
   fork = { "child_process.fork", "fork" },
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
+  MessageChannel = { "child_process.port", "MessageChannel" },
+  MessagePort = { "child_process.port", "MessagePort" },
 }
 
 local M = setmetatable({ json = core.json }, {

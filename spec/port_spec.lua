@@ -1,0 +1,226 @@
+-- MessageChannel / MessagePort in one process: delivery, queueing until a
+-- handler, close on both ends, ref/unref, transfer through a port, bad input.
+local H = require("helper")
+local cp = H.cp
+
+local function collect(port)
+  local got = {}
+  port:on("message", function(e) got[#got + 1] = e end)
+  return got
+end
+
+describe("MessageChannel", function()
+  local fds_before
+  before_each(function() fds_before = H.fd_count() end)
+  after_each(function()
+    H.assert_clean()
+    H.assert_fds_back_to(fds_before)
+  end)
+
+  local function close_both(a, b)
+    local n = 0
+    a:on("close", function() n = n + 1 end)
+    b:on("close", function() n = n + 1 end)
+    a:close()
+    H.run_until(function() return n == 2 end, 10000, "close on both ends")
+  end
+
+  it("gives two connected MessagePorts that carry values both ways, in order", function()
+    local a, b = cp.MessageChannel()
+    assert.are.equal("MessagePort", getmetatable(H.core.fields(a)).__name)
+    local got_b, got_a = collect(b), collect(a)
+    for i = 1, 1000 do a:postMessage({ seq = i, s = "x" }) end
+    b:postMessage({ nested = { 1, 2, { k = cp.json.null } } })
+    H.run_until(function() return #got_b == 1000 and #got_a == 1 end, 10000, "messages")
+    for i = 1, 1000 do
+      if got_b[i].data.seq ~= i then error("message " .. i .. " is " .. tostring(got_b[i].data.seq)) end
+    end
+    assert.are.same({}, got_b[1].ports)
+    assert.are.same({ 1, 2, { k = cp.json.null } }, got_a[1].data.nested)
+    close_both(a, b)
+  end)
+
+  it("queues messages until a message handler is added", function()
+    local a, b = cp.MessageChannel()
+    a:postMessage(1)
+    a:postMessage(2)
+    cp.run("nowait")
+    cp.run("nowait")
+    local got = collect(b)
+    H.run_until(function() return #got == 2 end, 10000, "queued messages")
+    assert.are.same({ 1, 2 }, { got[1].data, got[2].data })
+    close_both(a, b)
+  end)
+
+  it("start() begins delivery too; once() and off() work", function()
+    local a, b = cp.MessageChannel()
+    local seen = {}
+    b:start()
+    b:once("message", function(e) seen[#seen + 1] = "once " .. e.data end)
+    local function f(e) seen[#seen + 1] = "on " .. e.data end
+    b:on("message", f)
+    a:postMessage("x")
+    H.run_until(function() return #seen == 2 end, 10000, "first")
+    b:off("message", f)
+    b:on("message", function(e) seen[#seen + 1] = "later " .. e.data end)
+    a:postMessage("y")
+    H.run_until(function() return #seen == 3 end, 10000, "second")
+    assert.are.same({ "once x", "on x", "later y" }, seen)
+    close_both(a, b)
+  end)
+
+  it("close(): what was posted before arrives first, then close on both ends once", function()
+    local a, b = cp.MessageChannel()
+    local events = {}
+    b:on("message", function(e) events[#events + 1] = "b message " .. e.data end)
+    a:on("close", function() events[#events + 1] = "a close" end)
+    b:on("close", function() events[#events + 1] = "b close" end)
+    a:postMessage("last")
+    a:close()
+    a:close() -- idempotent
+    H.run_until(function() return #events == 3 end, 10000, "close")
+    assert.are.equal("b message last", events[1])
+    table.sort(events)
+    assert.are.same({ "a close", "b close", "b message last" }, events)
+    assert.is_false(a:postMessage("dropped"))
+  end)
+
+  it("a port with a message listener keeps run() going; unref() lets it return", function()
+    local a, b = cp.MessageChannel()
+    local got = {}
+    b:on("message", function(e)
+      got[#got + 1] = e.data
+      b:unref() -- nothing else to wait for: run() may return
+    end)
+    local guard_fired = false
+    local guard = H.core.timer()
+    guard:start(20000, 0, function() guard_fired = true; a:close() end)
+    guard:unref()
+    local t = H.core.timer()
+    t:start(50, 0, function() t:close(); a:postMessage("late") end)
+    -- run() cannot return before the late message arrives: b listens
+    b:unref()
+    b:ref()
+    cp.run()
+    assert.are.same({ "late" }, got)
+    assert.is_false(guard_fired)
+    -- unref'd and listening, run() returns with nothing on the way
+    cp.run()
+    assert.is_false(guard_fired)
+    guard:close()
+    close_both(a, b)
+  end)
+
+  it("postMessage returns false past the high-water mark while nobody reads", function()
+    local a, b = cp.MessageChannel()
+    local chunk = string.rep("x", 4096)
+    local res, n = true, 0
+    while res and n < 10000 do
+      n = n + 1
+      res = a:postMessage(chunk)
+    end
+    assert.is_false(res)
+    local got = collect(b)
+    H.run_until(function() return #got == n end, 20000, "all messages")
+    close_both(a, b)
+  end)
+
+  describe("transfer", function()
+    it("a port sent through a port arrives as e.ports, still connected; the sender's copy is neutered", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local got = collect(b)
+      assert.is_true(a:postMessage({ hello = 1 }, { x }))
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      assert.are.same({ hello = 1 }, got[1].data)
+      assert.are.equal(1, #got[1].ports)
+      local x2 = got[1].ports[1]
+      assert.is_true(require("child_process.port").is_port(x2))
+      -- neutered
+      local err = H.error_of(function() x:postMessage("no") end)
+      assert.matches("neutered", err, 1, true)
+      assert.matches("port_spec.lua", err, 1, true)
+      assert.matches("neutered", H.error_of(function() x:start() end), 1, true)
+      assert.matches("neutered", H.error_of(function() x:on("message", print) end), 1, true)
+      x:close() -- a no-op
+      -- the transferred end talks to y
+      local from_y = collect(x2)
+      local from_x = collect(y)
+      y:postMessage("to x2")
+      x2:postMessage("to y")
+      H.run_until(function() return #from_y == 1 and #from_x == 1 end, 10000, "through the moved port")
+      assert.are.equal("to x2", from_y[1].data)
+      assert.are.equal("to y", from_x[1].data)
+      close_both(x2, y)
+      close_both(a, b)
+    end)
+
+    it("messages queued in the port before it moved travel with it", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      y:postMessage("waiting 1")
+      y:postMessage("waiting 2")
+      cp.run("nowait")
+      local got = collect(b)
+      a:postMessage("here", { x })
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      local inbox = collect(got[1].ports[1])
+      H.run_until(function() return #inbox == 2 end, 10000, "queued messages")
+      assert.are.same({ "waiting 1", "waiting 2" }, { inbox[1].data, inbox[2].data })
+      close_both(got[1].ports[1], y)
+      close_both(a, b)
+    end)
+
+    it("carries many ports in one message, and a port that nobody picks up is closed", function()
+      local a, b = cp.MessageChannel()
+      local list, peers = {}, {}
+      for i = 1, 20 do list[i], peers[i] = cp.MessageChannel() end
+      local got = collect(b)
+      a:postMessage("many", list)
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      assert.are.equal(20, #got[1].ports)
+      for k in pairs(got) do got[k] = nil end -- nobody keeps the ports: the collector closes them
+      local closed = 0
+      for i = 1, 20 do peers[i]:on("close", function() closed = closed + 1 end) end
+      collectgarbage()
+      collectgarbage()
+      H.run_until(function() return closed == 20 end, 10000, "peers closed")
+      close_both(a, b)
+    end)
+
+    it("rejects bad transfer lists with bad argument, and sends nothing", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local got = collect(b)
+      H.assert_bad_argument("transfer list must be a table", a.postMessage, a, 1, "x")
+      H.assert_bad_argument("transfer[1] must be a MessagePort", a.postMessage, a, 1, { 42 })
+      H.assert_bad_argument("transfer[1] must be a MessagePort", a.postMessage, a, 1, { io.stdout })
+      H.assert_bad_argument("transfer[1] is the port being posted on", a.postMessage, a, 1, { a })
+      H.assert_bad_argument("transfer[2] is listed twice", a.postMessage, a, 1, { x, x })
+      local many = {}
+      for i = 1, 254 do many[i] = x end
+      H.assert_bad_argument("at most 253", a.postMessage, a, 1, many)
+      H.assert_bad_argument("message expected", a.postMessage, a, nil)
+      -- unencodable: raises, and x is not neutered
+      assert.matches("cannot encode function", H.error_of(a.postMessage, a, { f = print }, { x }), 1, true)
+      x:postMessage("still mine")
+      -- a neutered or closed port
+      local p, q = cp.MessageChannel()
+      a:postMessage("move", { p })
+      H.assert_bad_argument("transfer[1] is neutered", a.postMessage, a, 1, { p })
+      local r, s = cp.MessageChannel()
+      local sc = false
+      s:on("close", function() sc = true end)
+      r:close()
+      H.assert_bad_argument("transfer[1] is a closed port", a.postMessage, a, 1, { r })
+      H.run_until(function() return #got == 1 end, 10000, "the one good transfer")
+      assert.are.equal("move", got[1].data)
+      local yin = collect(y)
+      H.run_until(function() return #yin == 1 end, 10000, "x still works")
+      close_both(got[1].ports[1], q)
+      H.run_until(function() return sc end, 10000, "s close")
+      close_both(x, y)
+      close_both(a, b)
+    end)
+  end)
+end)
