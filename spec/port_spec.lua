@@ -223,4 +223,98 @@ describe("MessageChannel", function()
       close_both(a, b)
     end)
   end)
+
+  describe("with a forked Lua child", function()
+    local function worker()
+      local c = cp.fork(H.fixtures .. "port_worker.lua")
+      local msgs, handles = {}, {}
+      c:on("message", function(m, h) msgs[#msgs + 1] = m; handles[#msgs] = h end)
+      return c, msgs, handles
+    end
+
+    local function stop(c)
+      c:postMessage({ cmd = "exit" })
+      assert.are.equal(0, (H.wait_close(c)))
+    end
+
+    it("parent → child: the child reads e.ports[1] and talks on it directly", function()
+      local c, msgs = worker()
+      local a, b = cp.MessageChannel()
+      c:postMessage({ cmd = "echo" }, { b })
+      H.run_until(function() return #msgs == 1 end, 10000, "ready")
+      assert.matches("neutered", H.error_of(b.postMessage, b, 1), 1, true)
+      local got = collect(a)
+      for i = 1, 100 do a:postMessage(i) end
+      H.run_until(function() return #got == 100 end, 10000, "echoes")
+      for i = 1, 100 do assert.are.equal(i, got[i].data.echo) end
+      assert.are.equal(c.pid, got[1].data.pid)
+      local closed = false
+      a:on("close", function() closed = true end)
+      a:postMessage("bye") -- the child closes its end: close comes here
+      H.run_until(function() return closed end, 10000, "close from the child")
+      stop(c)
+    end)
+
+    it("child → parent: a port made in the child arrives as the message's ports", function()
+      local c, msgs, handles = worker()
+      c:postMessage({ cmd = "give" })
+      H.run_until(function() return #msgs == 1 end, 10000, "a port")
+      assert.are.same({ here = true }, msgs[1])
+      local ports = handles[1]
+      assert.are.equal(1, #ports)
+      local p = ports[1]
+      local got = collect(p)
+      p:postMessage("x")
+      H.run_until(function() return #got == 1 end, 10000, "answer")
+      assert.are.equal("child got x", got[1].data)
+      local closed = false
+      p:on("close", function() closed = true end)
+      p:postMessage("bye")
+      H.run_until(function() return closed end, 10000, "close")
+      stop(c)
+    end)
+
+    it("two workers talk over a direct channel", function()
+      local w1, m1 = worker()
+      local w2, m2 = worker()
+      local a, b = cp.MessageChannel()
+      w1:postMessage({ cmd = "peer", name = "one" }, { a })
+      w2:postMessage({ cmd = "peer", name = "two" }, { b })
+      H.run_until(function() return #m1 == 1 and #m2 == 1 end, 10000, "both reports")
+      assert.are.same({ name = "one", heard = "hi one from two" }, m1[1])
+      assert.are.same({ name = "two", heard = "hi two from one" }, m2[1])
+      stop(w1)
+      stop(w2)
+    end)
+
+    it("a child that exits with ports in flight leaks nothing; their peers see close", function()
+      local c = cp.fork(H.fixtures .. "fork_nothing.lua")
+      local peers, list = {}, {}
+      for i = 1, 50 do list[i], peers[i] = cp.MessageChannel() end
+      local closed = 0
+      for i = 1, 50 do peers[i]:on("close", function() closed = closed + 1 end) end
+      c:postMessage("never read", list)
+      H.wait_close(c)
+      H.run_until(function() return closed == 50 end, 10000, "peers closed")
+    end)
+
+    it("rejects more than 253 ports and foreign values in child:postMessage", function()
+      local c, msgs = worker()
+      local list, peers = {}, {}
+      for i = 1, 254 do list[i], peers[i] = cp.MessageChannel() end
+      H.assert_bad_argument("at most 253", c.postMessage, c, { cmd = "count" }, list)
+      H.assert_bad_argument("transfer[1] must be a MessagePort", c.postMessage, c, { cmd = "count" }, { "x" })
+      list[254] = nil
+      c:postMessage({ cmd = "count" }, list) -- exactly 253: fine
+      H.run_until(function() return #msgs == 1 end, 10000, "count")
+      assert.are.equal(253, msgs[1].n)
+      for i = 1, 254 do peers[i]:close() end
+      local a = list[1]
+      assert.matches("neutered", H.error_of(a.postMessage, a, 1), 1, true)
+      peers[254]:close()
+      stop(c)
+      H.run_until(function() return H.core.stats().handles == 0 end, 10000, "ports closed")
+    end)
+  end)
 end)
+
