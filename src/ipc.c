@@ -85,6 +85,9 @@ struct cp_chan {
   int listed;      /* in ctx->deferred: wrote this loop pass */
   int internal_ref;
   int hup_ref;     /* on_hangup(fn): the peer went away while not reading */
+  int cbs_due;     /* send callbacks to run from the poll callback */
+  cp_buf fcbs;     /* refs (cp_cbmark) of sends that failed with ferr */
+  const char *ferr;
   int notsock;     /* a pipe, not a socket (a raw peer): read/write, no fds */
   cp_chan *next_deferred;
 };
@@ -111,7 +114,7 @@ static void cp_chan_update_poll(cp_chan *c) {
   if (c->h.closing) return;
   if (c->reading) want |= UV_READABLE;
   else if (c->hup_ref != LUA_NOREF) want |= UV_DISCONNECT;
-  if (cp_chan_pending(c) > 0) want |= UV_WRITABLE;
+  if (cp_chan_pending(c) > 0 || c->cbs_due) want |= UV_WRITABLE;
   if (want == c->events) return;
   c->events = want;
   if (want) uv_poll_start(&c->h.u.poll, want, cp_chan_poll_cb);
@@ -134,13 +137,13 @@ static void cp_chan_drop_marks(cp_chan *c) {
   cp_buf_free(&c->marks);
 }
 
-/* Run (and release) the send callbacks whose message is written (all of
- * them when status is an error): taken off the list first, since they may
- * send again. */
-static void cp_chan_run_cbs(cp_chan *c, const char *status) {
+/* Run (and release) the send callbacks in cbs whose message is written
+ * (all of them when status is an error): taken off the list first, since
+ * they may send again. */
+static void cp_chan_run_list(cp_chan *c, cp_buf *cbs, const char *status) {
   cp_ctx *ctx = c->h.ctx;
-  size_t i, n = c->cbs.len / sizeof(cp_cbmark), done = 0;
-  cp_cbmark *m = (cp_cbmark *)c->cbs.data;
+  size_t i, n = cbs->len / sizeof(cp_cbmark), done = 0;
+  cp_cbmark *m = (cp_cbmark *)cbs->data;
   cp_buf run = {NULL, 0, 0};
   if (n == 0) return;
   if (status) done = n;
@@ -148,7 +151,7 @@ static void cp_chan_run_cbs(cp_chan *c, const char *status) {
     while (done < n && m[done].end <= c->wpos) done++;
   if (done == 0) return;
   if (cp_buf_append(&run, m, done * sizeof *m) != 0) return; /* tried again later */
-  cp_buf_consume(&c->cbs, done * sizeof *m);
+  cp_buf_consume(cbs, done * sizeof *m);
   m = (cp_cbmark *)run.data;
   for (i = 0; i < done; i++) {
     if (!ctx->closing && ctx->L != NULL) {
@@ -161,14 +164,31 @@ static void cp_chan_run_cbs(cp_chan *c, const char *status) {
   cp_buf_free(&run);
 }
 
+/* Callbacks never run from send() itself (Node runs them later, and
+ * outside cp.run() there is no thread to run them on): the poll callback
+ * does, on the next turn of the loop. */
+static int cp_chan_has_due(const cp_chan *c) {
+  const cp_cbmark *m = (const cp_cbmark *)c->cbs.data;
+  return c->fcbs.len > 0 || (c->cbs.len > 0 && m[0].end <= c->wpos);
+}
+
+static void cp_chan_run_cbs(cp_chan *c) {
+  c->cbs_due = 0;
+  cp_chan_run_list(c, &c->fcbs, c->ferr);
+  cp_chan_run_list(c, &c->cbs, NULL);
+}
+
 static void cp_chan_free(cp_handle *h) {
   cp_chan *c = (cp_chan *)h;
   cp_ctx *ctx = h->ctx;
   cp_chan_unlist(c);
   cp_poll_channels(ctx, -1);
   /* Messages never written: their callbacks learn the channel closed. */
-  cp_chan_run_cbs(c, "ERR_IPC_CHANNEL_CLOSED");
+  cp_chan_run_list(c, &c->fcbs, c->ferr);
+  cp_chan_run_list(c, &c->cbs, NULL); /* written before the close */
+  cp_chan_run_list(c, &c->cbs, "ERR_IPC_CHANNEL_CLOSED");
   cp_buf_free(&c->cbs);
+  cp_buf_free(&c->fcbs);
   cp_chan_drop_marks(c);
   cp_close_fds((int *)c->rfds.data + c->rhead, (int)cp_chan_nrfds(c));
   cp_buf_free(&c->rfds);
@@ -250,19 +270,26 @@ static int cp_chan_write_some(cp_chan *c, int blocking) {
   return 0;
 }
 
-/* Write now; then the callbacks of what went out, or of everything on an
- * error (the peer is gone: what is queued can never be written). */
-static void cp_chan_write(cp_chan *c) {
-  int err;
-  if (c->h.closing || cp_chan_pending(c) == 0) return;
-  err = cp_chan_write_some(c, 0);
+/* Write now.  On an error the peer is gone: what is queued can never be
+ * written, and every waiting callback gets the error.  Callbacks that are
+ * due run from the poll callback (run_cbs), never from send(). */
+static void cp_chan_write(cp_chan *c, int run_cbs) {
+  int err = 0;
+  if (c->h.closing) return;
+  if (cp_chan_pending(c) > 0) err = cp_chan_write_some(c, 0);
   if (err != 0) {
     c->out.len = c->head = 0;
     cp_chan_drop_marks(c);
+    c->ferr = uv_err_name(uv_translate_sys_error(-err));
+    if (cp_buf_append(&c->fcbs, c->cbs.data, c->cbs.len) == 0) c->cbs.len = 0;
+  }
+  if (cp_chan_has_due(c)) c->cbs_due = 1;
+  if (run_cbs && c->cbs_due) {
+    cp_chan_run_cbs(c);
+    if (c->h.closing) return;
   }
   cp_chan_update_poll(c);
   if (c->close_when_flushed && cp_chan_pending(c) == 0) cp_handle_close(&c->h);
-  cp_chan_run_cbs(c, err ? uv_err_name(uv_translate_sys_error(-err)) : NULL);
 }
 
 static void cp_chan_list(cp_chan *c) {
@@ -290,7 +317,7 @@ static void cp_chan_flush(cp_chan *c) {
   if (c->h.closing || (c->events & UV_WRITABLE)) return; /* socket full: the poll writes */
   /* Already wrote this pass: batch, unless a window's worth is waiting. */
   if (c->listed && cp_chan_pending(c) < CP_CHAN_HWM) return;
-  cp_chan_write(c);
+  cp_chan_write(c, 0);
   if (ctx->running && !c->listed) cp_chan_list(c);
 }
 
@@ -303,7 +330,7 @@ void cp_ipc_flush_deferred(cp_ctx *ctx) {
     ctx->deferred = c->next_deferred;
     c->listed = 0;
     c->next_deferred = NULL;
-    if (!(c->events & UV_WRITABLE)) cp_chan_write(c);
+    if (!(c->events & UV_WRITABLE)) cp_chan_write(c, 0);
   }
 }
 
@@ -503,7 +530,7 @@ static void cp_chan_poll_cb(uv_poll_t *p, int status, int events) {
     if (c->reading) cp_chan_read(c);
     else if (c->hup_ref != LUA_NOREF) events = UV_DISCONNECT;
     if (!c->h.closing && !(events & UV_DISCONNECT)) {
-      cp_chan_write(c);
+      cp_chan_write(c, 1);
       cp_chan_update_poll(c);
       return;
     }
@@ -517,7 +544,7 @@ static void cp_chan_poll_cb(uv_poll_t *p, int status, int events) {
     return;
   }
   if (status < 0) return;
-  if (events & UV_WRITABLE) cp_chan_write(c);
+  if (events & UV_WRITABLE) cp_chan_write(c, 1);
   if ((events & UV_READABLE) && !c->h.closing) cp_chan_read(c);
 }
 
@@ -632,7 +659,7 @@ static int cp_chan_close_when_flushed(lua_State *L) {
   }
   c->close_when_flushed = 1;
   if (cp_chan_pending(c) == 0) cp_handle_close(&c->h);
-  else if (!(c->events & UV_WRITABLE)) cp_chan_write(c); /* a batch held back for the end of the pass */
+  else if (!(c->events & UV_WRITABLE)) cp_chan_write(c, 0); /* a batch held back for the end of the pass */
   return 0;
 }
 

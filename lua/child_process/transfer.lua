@@ -18,7 +18,7 @@
 ---
 --- On arrival an fd becomes a MessagePort (it was sent as one), a duplex
 --- stream (a socket or a pipe), or, for anything the loop cannot watch (a
---- regular file…), the integer fd itself, in blocking mode.  Fds that
+--- regular file, a tty…), a Lua file (io library) in blocking mode.  Fds that
 --- nobody picks up are closed by the garbage collector or with the channel.
 local core = require("child_process.core")
 local util = require("child_process.util")
@@ -69,8 +69,7 @@ function M.wrap_fd(kind, fd)
   local fkind = core.fd_kind(fd)
   if kind == "port" and fkind == "socket" then return P.wrap(core.channel_from_fd(fd)) end
   if fkind == "socket" or fkind == "fifo" then return M.duplex(core.pipe_from_fd(fd)) end
-  core.fd_set_blocking(fd)
-  return fd
+  return core.fd_to_file(fd)
 end
 
 local function close_fds(fds, from)
