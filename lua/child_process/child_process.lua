@@ -116,6 +116,8 @@ end
 -- Internal messages: handles and ports (transfer.lua loads on first use).
 local function on_internal(self, ch)
   return function(msg, fds)
+    -- A forked Lua child's uncaught error (bootstrap.lua), for utilityProcess.
+    if msg.cmd == "NODE_LUA_ERROR" and not fds then return self:emit("_fatal", msg) end
     local transfer = require("child_process.transfer")
     self._hstate = self._hstate or transfer.new_sender()
     transfer.on_internal(self._hstate, ch, self, msg, fds, function(data, handle)

@@ -9,6 +9,7 @@
 ---   process.lua        the forked child's `process` and parentPort
 ---   port.lua           MessageChannel / MessagePort
 ---   transfer.lua       ports and handles sent over a channel
+---   utility.lua        utilityProcess.fork (Electron)
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   options.lua        argument validation
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
@@ -29,6 +30,7 @@ local LAZY = {
   bootstrap_path = { "child_process.fork", "bootstrap_path" },
   MessageChannel = { "child_process.port", "MessageChannel" },
   MessagePort = { "child_process.port", "MessagePort" },
+  utilityProcess = { "child_process.utility", "utility" },
 }
 
 local M = setmetatable({ json = core.json }, {
