@@ -14,6 +14,7 @@
  *   ipc.c      the IPC channel: JSON messages over a socketpair, with
  *              fds passed by SCM_RIGHTS alongside them
  *   port.c     MessageChannel pairs and the fd helpers of transfer
+ *   listen.c   a Unix-socket server and client (connections to hand on)
  *   frame.c    newline framing of the IPC stream (no libuv, fuzzable)
  *   json.c     the JSON codec (cp.json)
  *   buf.c      the growable byte buffer
@@ -260,5 +261,6 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
 /* The most fds one message carries (the kernel's SCM_MAX_FD). */
 #define CP_MAX_FDS 253
 void cp_port_open(lua_State *L);
+void cp_listen_open(lua_State *L);
 
 #endif

@@ -63,6 +63,7 @@ __attribute__((visibility("default"))) int luaopen_child_process_core(lua_State 
   cp_sync_open(L);
   cp_poll_open(L);
   cp_port_open(L);
+  cp_listen_open(L);
 
   lua_createtable(L, 0, 4);
   lua_pushcfunction(L, cp_object_index);

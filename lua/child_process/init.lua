@@ -10,6 +10,7 @@
 ---   port.lua           MessageChannel / MessagePort
 ---   transfer.lua       ports and handles sent over a channel
 ---   utility.lua        utilityProcess.fork (Electron)
+---   net.lua            Unix-socket listen/connect (connections to hand on)
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   options.lua        argument validation
 ---   core (C)           src/: loop, process handle, pipes, IPC, JSON codec
@@ -31,6 +32,7 @@ local LAZY = {
   MessageChannel = { "child_process.port", "MessageChannel" },
   MessagePort = { "child_process.port", "MessagePort" },
   utilityProcess = { "child_process.utility", "utility" },
+  net = { "child_process.net", "net" },
 }
 
 local M = setmetatable({ json = core.json }, {
