@@ -125,6 +125,25 @@ describe("send(msg, handle)", function()
     assert.are.equal("ERR_IPC_CHANNEL_CLOSED", errs[1].code)
   end)
 
+  it("a peer that answers NODE_HANDLE_NACK gets the handle 3 more times, then it is closed", function()
+    local c = cp.spawn(H.lua, { F .. "nack_peer.lua" },
+      { stdio = { "ignore", "ignore", "inherit", "ipc" }, env = H.lua_env() })
+    local msgs, warnings = {}, {}
+    c:on("message", function(m) msgs[#msgs + 1] = m end)
+    c:on("warning", function(w) warnings[#warnings + 1] = w end)
+    local a, b = cp.MessageChannel()
+    local a_closed = false
+    a:on("close", function() a_closed = true end)
+    c:send({ cmd = "take" }, b)
+    c:send("after the handle") -- queued behind it; the peer ignores it
+    H.run_until(function() return a_closed end, 10000, "the handle given up")
+    assert.are.same({ { nacked = 1 }, { nacked = 2 }, { nacked = 3 }, { nacked = 4 } }, msgs)
+    c:send("exit")
+    H.wait_close(c)
+    assert.are.equal(1, #warnings)
+    assert.are.equal("SentHandleNotReceivedWarning", warnings[1].code)
+  end)
+
   it("disconnect() waits for the handle in flight to be acknowledged", function()
     local c = worker()
     local a, b = cp.MessageChannel()

@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -85,6 +86,7 @@ struct cp_chan {
   int listed;      /* in ctx->deferred: wrote this loop pass */
   int internal_ref;
   int hup_ref;     /* on_hangup(fn): the peer went away while not reading */
+  int hup_unread;  /* the peer went away leaving messages: EOF comes when they are read */
   int cbs_due;     /* send callbacks to run from the poll callback */
   cp_buf fcbs;     /* refs (cp_cbmark) of sends that failed with ferr */
   const char *ferr;
@@ -113,7 +115,7 @@ static void cp_chan_update_poll(cp_chan *c) {
   int want = 0;
   if (c->h.closing) return;
   if (c->reading) want |= UV_READABLE;
-  else if (c->hup_ref != LUA_NOREF) want |= UV_DISCONNECT;
+  else if (c->hup_ref != LUA_NOREF && !c->hup_unread) want |= UV_DISCONNECT;
   if (cp_chan_pending(c) > 0 || c->cbs_due) want |= UV_WRITABLE;
   if (want == c->events) return;
   c->events = want;
@@ -536,7 +538,14 @@ static void cp_chan_poll_cb(uv_poll_t *p, int status, int events) {
     }
   }
   if ((events & UV_DISCONNECT) && !c->reading && c->hup_ref != LUA_NOREF && !c->h.closing) {
-    int ref = c->hup_ref;
+    int ref = c->hup_ref, unread = 0;
+    /* Messages the peer wrote before it went are still to be read: the
+     * end is reported by the read that reaches it. */
+    if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+      c->hup_unread = 1;
+      cp_chan_update_poll(c);
+      return;
+    }
     c->hup_ref = LUA_NOREF; /* once */
     cp_chan_update_poll(c);
     cp_callback(c->h.ctx, ref, 0);

@@ -262,8 +262,10 @@ function M.on_ack(state, ch, emitter, nack)
     elseif p.retransmissions >= MAX_RETRANSMISSIONS then
       state.pending = nil
       release(p)
-      io.stderr:write("(child_process) SentHandleNotReceivedWarning: ",
-        "Handle did not reach the receiving process correctly\n")
+      -- Node's process warning: a `warning` event here, or stderr.
+      local w = mkerror("SentHandleNotReceivedWarning", "Handle did not reach the receiving process correctly")
+      if emitter:listenerCount("warning") > 0 then emitter:emit("warning", w)
+      else io.stderr:write("(child_process) SentHandleNotReceivedWarning: ", w.message, "\n") end
     end
   end
   local queue = state.queue
