@@ -283,7 +283,7 @@ static void cp_chan_write(cp_chan *c, int run_cbs) {
     c->out.len = c->head = 0;
     cp_chan_drop_marks(c);
     c->ferr = uv_err_name(uv_translate_sys_error(-err));
-    if (cp_buf_append(&c->fcbs, c->cbs.data, c->cbs.len) == 0) c->cbs.len = 0;
+    if (c->cbs.len > 0 && cp_buf_append(&c->fcbs, c->cbs.data, c->cbs.len) == 0) c->cbs.len = 0;
   }
   if (cp_chan_has_due(c)) c->cbs_due = 1;
   if (run_cbs && c->cbs_due) {
