@@ -87,6 +87,9 @@ struct cp_chan {
   int internal_ref;
   int hup_ref;     /* on_hangup(fn): the peer went away while not reading */
   int hup_unread;  /* the peer went away leaving messages: EOF comes when they are read */
+  int unrefd;      /* ch:unref(): the loop may end, once the queue is written */
+  int need_drain;  /* send() returned false: on_drain(fn) runs once all is written */
+  int drain_ref;
   int cbs_due;     /* send callbacks to run from the poll callback */
   cp_buf fcbs;     /* refs (cp_cbmark) of sends that failed with ferr */
   const char *ferr;
@@ -116,7 +119,12 @@ static void cp_chan_update_poll(cp_chan *c) {
   if (c->h.closing) return;
   if (c->reading) want |= UV_READABLE;
   else if (c->hup_ref != LUA_NOREF && !c->hup_unread) want |= UV_DISCONNECT;
-  if (cp_chan_pending(c) > 0 || c->cbs_due) want |= UV_WRITABLE;
+  if (cp_chan_pending(c) > 0 || c->cbs_due || (c->need_drain && c->drain_ref != LUA_NOREF)) want |= UV_WRITABLE;
+  /* Queued messages keep the loop alive even when unref'd (as pending
+   * writes do in Node): a process whose main chunk posts and returns must
+   * not exit with them unwritten. */
+  if (!c->unrefd || (want & UV_WRITABLE)) uv_ref(&c->h.u.handle);
+  else uv_unref(&c->h.u.handle);
   if (want == c->events) return;
   c->events = want;
   if (want) uv_poll_start(&c->h.u.poll, want, cp_chan_poll_cb);
@@ -197,6 +205,7 @@ static void cp_chan_free(cp_handle *h) {
   if (!ctx->closing && ctx->L != NULL) {
     cp_unref(ctx->L, &c->internal_ref);
     cp_unref(ctx->L, &c->hup_ref);
+    cp_unref(ctx->L, &c->drain_ref);
   }
   cp_frame_free(&c->in);
   cp_buf_free(&c->out);
@@ -290,6 +299,11 @@ static void cp_chan_write(cp_chan *c, int run_cbs) {
     cp_chan_run_cbs(c);
     if (c->h.closing) return;
   }
+  if (run_cbs && c->need_drain && cp_chan_pending(c) == 0 && c->drain_ref != LUA_NOREF) {
+    c->need_drain = 0;
+    cp_callback(c->h.ctx, c->drain_ref, 0);
+    if (c->h.closing) return;
+  }
   cp_chan_update_poll(c);
   if (c->close_when_flushed && cp_chan_pending(c) == 0) cp_handle_close(&c->h);
 }
@@ -343,6 +357,7 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   c->fd = fd;
   c->internal_ref = LUA_NOREF;
   c->hup_ref = LUA_NOREF;
+  c->drain_ref = LUA_NOREF;
   /* Fails only for an fd this loop already watches or cannot poll: then
    * the channel is closed at once (its users see it closed). */
   if (uv_poll_init(&ctx->loop, &c->h.u.poll, fd) != 0) {
@@ -656,7 +671,13 @@ static int cp_chan_send(lua_State *L) {
     }
   }
   cp_chan_flush(c);
-  lua_pushboolean(L, cp_chan_pending(c) <= CP_CHAN_HWM);
+  if (cp_chan_pending(c) > CP_CHAN_HWM) {
+    c->need_drain = 1;
+    lua_pushboolean(L, 0);
+  } else {
+    lua_pushboolean(L, 1);
+  }
+  if (c->unrefd && cp_chan_pending(c) > 0) uv_ref(&c->h.u.handle); /* until written */
   return 1;
 }
 
@@ -726,6 +747,34 @@ static int cp_chan_read_start(lua_State *L) {
   return 0;
 }
 
+/* ch:on_drain(fn): fn() once the queue is written after a send that
+ * returned false (a MessagePort's `drain`). */
+static int cp_chan_on_drain(lua_State *L) {
+  cp_chan *c = cp_chan_check(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  cp_unref(L, &c->drain_ref);
+  c->drain_ref = cp_ref(L, 2);
+  return 0;
+}
+
+static int cp_chan_ref(lua_State *L) {
+  cp_handle **slot = (cp_handle **)luaL_checkudata(L, 1, CP_CHAN);
+  cp_chan *c = (cp_chan *)*slot;
+  if (c == NULL || c->h.closing) return 0;
+  c->unrefd = 0;
+  cp_chan_update_poll(c);
+  return 0;
+}
+
+static int cp_chan_unref(lua_State *L) {
+  cp_handle **slot = (cp_handle **)luaL_checkudata(L, 1, CP_CHAN);
+  cp_chan *c = (cp_chan *)*slot;
+  if (c == NULL || c->h.closing) return 0;
+  c->unrefd = 1;
+  cp_chan_update_poll(c);
+  return 0;
+}
+
 /* ch:on_hangup(fn): while the channel does not read, fn() once the peer
  * has gone (a MessagePort notices its peer's close before it starts). */
 static int cp_chan_on_hangup(lua_State *L) {
@@ -768,6 +817,9 @@ void cp_ipc_open(lua_State *L) {
       {"read_stop", cp_chan_read_stop},
       {"read_start", cp_chan_read_start},
       {"on_hangup", cp_chan_on_hangup},
+      {"on_drain", cp_chan_on_drain},
+      {"ref", cp_chan_ref},
+      {"unref", cp_chan_unref},
       {NULL, NULL}};
   cp_handle_newclass(L, CP_CHAN, methods);
   lua_pushcfunction(L, cp_channel_open);

@@ -6,7 +6,8 @@
 --- A port reads only while it has a `message` listener or was start()ed:
 --- messages sent before wait in the socket (queued, as Electron queues
 --- them), and travel on with the port if it is transferred.  `close` comes
---- once on each end when either end closes.  A port that nobody references
+--- once on each end when either end closes.  postMessage returns false
+--- past 64 KiB queued; `drain` follows once the queue is written.  A port that nobody references
 --- and that does not read is closed by the garbage collector (its peer gets
 --- `close`).  A transferred port is neutered: using it raises.
 local core = require("child_process.core")
@@ -85,6 +86,11 @@ function M.wrap(ch)
     local p = weak.port
     if p and not p._neutered then finish(p) end
   end)
+  -- `drain`: the queue is written after a postMessage that returned false.
+  ch:on_drain(function()
+    local p = weak.port
+    if p and not p._neutered then p:emit("drain") end
+  end)
   return self
 end
 
@@ -130,8 +136,9 @@ function Port:start()
   update_ref(self)
 end
 
---- postMessage(value [, transfer]) → false past the high-water mark or
---- once closed (the message is then dropped, as in Electron).
+--- postMessage(value [, transfer]) → false past the high-water mark (a
+--- `drain` event follows once the queue is written) or once closed (the
+--- message is then dropped, as in Electron).
 function Port:postMessage(value, transfer_list)
   check_usable(self, "postMessage")
   if value == nil then util.argerror(1, "postMessage", "message expected, got nil") end
