@@ -209,7 +209,9 @@ send = function(state, ch, emitter, msg, handle, options, cb, n, fname)
   if state.queue then
     if handle ~= nil then
       local kind, fd, ntype = describe(handle, n, fname)
+      encode_check(fname, msg)
       if kind == "port" then handle:_hold() end
+      if kind == "stream" and not (options and options.keepOpen) then handle:pause() end
       state.queue[#state.queue + 1] = { msg = msg, handle = handle, kind = kind, fd = fd, type = ntype,
         options = options, cb = cb }
     else
