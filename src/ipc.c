@@ -805,6 +805,14 @@ static int cp_channel_open(lua_State *L) {
   return 1;
 }
 
+/* core.ipc_flush_deferred(): write what every channel held back for the
+ * end of this loop pass, as far as each socket takes it now (for
+ * process.exit(), which ends the pass early: ports included). */
+static int cp_ipc_lflush_deferred(lua_State *L) {
+  cp_ipc_flush_deferred(cp_ctx_get(L));
+  return 0;
+}
+
 void cp_ipc_open(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"start", cp_chan_start},
@@ -824,4 +832,6 @@ void cp_ipc_open(lua_State *L) {
   cp_handle_newclass(L, CP_CHAN, methods);
   lua_pushcfunction(L, cp_channel_open);
   lua_setfield(L, -2, "channel_open");
+  lua_pushcfunction(L, cp_ipc_lflush_deferred);
+  lua_setfield(L, -2, "ipc_flush_deferred");
 }

@@ -183,6 +183,9 @@ end
 
 --- Write whatever is still queued on the channel (before exiting).
 function M.flush(ch)
+  -- Batches held for the end of the loop pass, on ports too (written as
+  -- far as their sockets take them now); then the parent channel, blocking.
+  core.ipc_flush_deferred()
   if ch and not ch:is_closed() then ch:flush_sync() end
   io.stdout:flush()
   io.stderr:flush()
