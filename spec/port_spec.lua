@@ -401,6 +401,7 @@ describe("MessageChannel", function()
       for i = 1, 254 do list[i], peers[i] = cp.MessageChannel() end
       H.assert_bad_argument("at most 253", c.postMessage, c, { cmd = "count" }, list)
       H.assert_bad_argument("transfer[1] must be a MessagePort", c.postMessage, c, { cmd = "count" }, { "x" })
+      local spare = list[254]
       list[254] = nil
       c:postMessage({ cmd = "count" }, list) -- exactly 253: fine
       H.run_until(function() return #msgs == 1 end, 10000, "count")
@@ -410,6 +411,7 @@ describe("MessageChannel", function()
         peers[i]:on("close", function() closed = closed + 1 end)
         peers[i]:close()
       end
+      spare:close()
       local a = list[1]
       assert.matches("neutered", H.error_of(a.postMessage, a, 1), 1, true)
       stop(c)

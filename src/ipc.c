@@ -70,7 +70,8 @@ typedef struct cp_cbmark { /* a send callback, run once the stream reaches end *
 } cp_cbmark;
 
 struct cp_chan {
-  cp_handle h;     /* h.u.poll watches fd */
+  cp_handle h;     /* h.u.timer: never started, what the handle's life hangs on */
+  uv_poll_t *poll; /* watches fd; made when first needed */
   int fd;
   cp_framer in;    /* received bytes, cut into lines */
   cp_buf out;      /* bytes to write: out.data[head..len) */
@@ -112,6 +113,34 @@ static size_t cp_chan_nrfds(const cp_chan *c) {
   return c->rfds.len / sizeof(int) - c->rhead;
 }
 
+static void cp_chan_poll_free(uv_handle_t *p) {
+  free(p);
+}
+
+/* The poll handle, made the first time the channel waits for its socket:
+ * uv_poll_init costs three epoll_ctl calls (libuv checks the fd), which a
+ * port that is handed on, or written once and closed, never needs. */
+static int cp_chan_make_poll(cp_chan *c) {
+  uv_poll_t *p = malloc(sizeof *p);
+  int err;
+  if (p == NULL) return UV_ENOMEM;
+  err = uv_poll_init(&c->h.ctx->loop, p, c->fd);
+  if (err != 0) {
+    free(p);
+    return err;
+  }
+  p->data = c;
+  c->poll = p;
+  return 0;
+}
+
+/* Closed with the channel (the fd is still open: on_free closes it). */
+static void cp_chan_on_close(cp_handle *h) {
+  cp_chan *c = (cp_chan *)h;
+  if (c->poll != NULL) uv_close((uv_handle_t *)c->poll, cp_chan_poll_free);
+  c->poll = NULL;
+}
+
 /* Watch for what the channel needs: readable while reading, writable
  * while bytes wait for room in the socket. */
 static void cp_chan_update_poll(cp_chan *c) {
@@ -120,15 +149,20 @@ static void cp_chan_update_poll(cp_chan *c) {
   if (c->reading) want |= UV_READABLE;
   else if (c->hup_ref != LUA_NOREF && !c->hup_unread) want |= UV_DISCONNECT;
   if (cp_chan_pending(c) > 0 || c->cbs_due || (c->need_drain && c->drain_ref != LUA_NOREF)) want |= UV_WRITABLE;
+  if (want != 0 && c->poll == NULL && cp_chan_make_poll(c) != 0) {
+    cp_handle_close(&c->h); /* cannot watch the fd: its users see it closed */
+    return;
+  }
+  if (c->poll == NULL) return;
   /* Queued messages keep the loop alive even when unref'd (as pending
    * writes do in Node): a process whose main chunk posts and returns must
    * not exit with them unwritten. */
-  if (!c->unrefd || (want & UV_WRITABLE)) uv_ref(&c->h.u.handle);
-  else uv_unref(&c->h.u.handle);
+  if (!c->unrefd || (want & UV_WRITABLE)) uv_ref((uv_handle_t *)c->poll);
+  else uv_unref((uv_handle_t *)c->poll);
   if (want == c->events) return;
   c->events = want;
-  if (want) uv_poll_start(&c->h.u.poll, want, cp_chan_poll_cb);
-  else uv_poll_stop(&c->h.u.poll);
+  if (want) uv_poll_start(c->poll, want, cp_chan_poll_cb);
+  else uv_poll_stop(c->poll);
 }
 
 static void cp_close_fds(int *fds, int n) {
@@ -358,16 +392,9 @@ void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd) {
   c->internal_ref = LUA_NOREF;
   c->hup_ref = LUA_NOREF;
   c->drain_ref = LUA_NOREF;
-  /* Fails only for an fd this loop already watches or cannot poll: then
-   * the channel is closed at once (its users see it closed). */
-  if (uv_poll_init(&ctx->loop, &c->h.u.poll, fd) != 0) {
-    uv_timer_init(&ctx->loop, &c->h.u.timer); /* something to uv_close */
-    c->h.u.handle.data = c;
-    cp_poll_channels(ctx, 1);
-    cp_handle_close(&c->h);
-    return;
-  }
-  c->h.u.poll.data = c;
+  c->h.on_close = cp_chan_on_close;
+  uv_timer_init(&ctx->loop, &c->h.u.timer);
+  c->h.u.handle.data = c;
   cp_poll_channels(ctx, 1);
 }
 
@@ -677,7 +704,7 @@ static int cp_chan_send(lua_State *L) {
   } else {
     lua_pushboolean(L, 1);
   }
-  if (c->unrefd && cp_chan_pending(c) > 0) uv_ref(&c->h.u.handle); /* until written */
+  if (c->unrefd && cp_chan_pending(c) > 0 && c->poll) uv_ref((uv_handle_t *)c->poll); /* until written */
   return 1;
 }
 

@@ -6,7 +6,9 @@
 --- A port reads only while it has a `message` listener or was start()ed:
 --- messages sent before wait in the socket (queued, as Electron queues
 --- them), and travel on with the port if it is transferred.  `close` comes
---- once on each end when either end closes.  postMessage returns false
+--- once on each end when either end closes (a port that does not read
+--- learns of its peer's close while it has a `close` listener; one that
+--- reads, at the end of what it reads).  postMessage returns false
 --- past 64 KiB queued; `drain` follows once the queue is written.  A port that nobody references
 --- and that does not read is closed by the garbage collector (its peer gets
 --- `close`).  A transferred port is neutered: using it raises.
@@ -79,18 +81,6 @@ function M.wrap(ch)
   self._guard = setmetatable({}, { __gc = function()
     if not ch:is_closed() then ch:close() end
   end })
-  -- The peer's close is noticed before the port reads (held weakly, so
-  -- that this does not keep the port from being collected).
-  local weak = setmetatable({ port = self }, { __mode = "v" })
-  ch:on_hangup(function()
-    local p = weak.port
-    if p and not p._neutered then finish(p) end
-  end)
-  -- `drain`: the queue is written after a postMessage that returned false.
-  ch:on_drain(function()
-    local p = weak.port
-    if p and not p._neutered then p:emit("drain") end
-  end)
   return self
 end
 
@@ -101,10 +91,29 @@ function M.MessageChannel()
   return M.wrap(a), M.wrap(b)
 end
 
+-- Callbacks from the channel hold the port weakly, so that they do not
+-- keep it from being collected.
+local function weakly(self, fn)
+  local weak = setmetatable({ port = self }, { __mode = "v" })
+  return function()
+    local p = weak.port
+    if p and not p._neutered then fn(p) end
+  end
+end
+
 function Port:_on_listener(event)
   if event == "message" then
     begin(self)
     update_ref(self)
+  elseif event == "close" and not self._hup then
+    -- The peer's close, noticed before the port reads.  Watched only for
+    -- `close` listeners: a port that is handed on, or written once and
+    -- closed, never watches its socket.
+    self._hup = true
+    if not self._closing then self._ch:on_hangup(weakly(self, finish)) end
+  elseif event == "drain" and not self._drain then
+    self._drain = true
+    if not self._closing then self._ch:on_drain(weakly(self, function(p) p:emit("drain") end)) end
   end
 end
 
