@@ -282,6 +282,39 @@ local W = {
     },
   },
   {
+    id = "W10", title = "ports: two forked children, round trips of {\"i\":n,\"text\":\"hello\"} over a direct MessagePort",
+    count = n(20000, 2000) .. " round trips",
+    impls = {
+      { OURS, lua("w10_cp.lua", "direct", n(20000, 2000)) },
+      { "relayed through the parent", lua("w10_cp.lua", "relay", n(20000, 2000)) },
+    },
+    metrics = {
+      { key = "rtt", unit = "µs/rt", better = "lower", info_own = "W5",
+        targets = { { peer = "relayed through the parent", ratio = 1 / 0.6, text = "≤ 0.6× relayed" } } },
+    },
+  },
+  {
+    id = "W10b", title = "ports: one-way throughput between two forked children", count = n(200000, 10000) .. " msgs",
+    impls = {
+      { OURS, lua("w10_cp.lua", "w10b", n(200000, 10000)) },
+    },
+    metrics = {
+      { key = "p2c", label = "child→child over a port", unit = "msg/s", better = "higher", info_own = "W6", targets = {} },
+    },
+  },
+  {
+    id = "W10c", title = "handing fds (a socketpair end each) to a child that answers once on each, 100 outstanding",
+    count = n(10000, 1000) .. " handles",
+    impls = {
+      { OURS, lua("w10_cp.lua", "w10c", n(10000, 1000)) },
+      { "this module, send(msg, port) (one handle in flight)", lua("w10_cp.lua", "w10c-send", n(10000, 1000)) },
+      { "node send(msg, socket)", node("w10c_node.js", n(10000, 1000)) },
+    },
+    metrics = {
+      { key = "rate", unit = "handles/s", better = "higher", targets = { { peer = "node send(msg, socket)", ratio = 3 } } },
+    },
+  },
+  {
     id = "W9", title = "memory: RSS after 100 vs after N sequential spawns (default pipes)", count = n(10000, 300) .. " spawns",
     impls = {
       { OURS, lua("w9_cp.lua", "seq", n(10000, 300)) },

@@ -29,8 +29,8 @@ build = {
     ["child_process.core"] = {
       sources = {
         "src/buf.c", "src/compat.c", "src/ctx.c", "src/handle.c", "src/frame.c", "src/ipc.c",
-        "src/json.c", "src/lines.c", "src/module.c", "src/poll.c", "src/process.c", "src/reap.c",
-        "src/stream.c", "src/sync.c", "src/timer.c",
+        "src/json.c", "src/lines.c", "src/listen.c", "src/module.c", "src/poll.c", "src/port.c",
+        "src/process.c", "src/reap.c", "src/stream.c", "src/sync.c", "src/timer.c",
       },
       -- Symbols: src/cp.h hides every internal function, so this build (no
       -- -fvisibility=hidden) exports luaopen_child_process_core and what
@@ -47,13 +47,17 @@ build = {
     ["child_process.emitter"] = "lua/child_process/emitter.lua",
     ["child_process.exec"] = "lua/child_process/exec.lua",
     ["child_process.fork"] = "lua/child_process/fork.lua",
+    ["child_process.net"] = "lua/child_process/net.lua",
     ["child_process.options"] = "lua/child_process/options.lua",
     ["child_process.pool"] = "lua/child_process/pool.lua",
+    ["child_process.port"] = "lua/child_process/port.lua",
     ["child_process.process"] = "lua/child_process/process.lua",
     ["child_process.request"] = "lua/child_process/request.lua",
     ["child_process.scheduler"] = "lua/child_process/scheduler.lua",
     ["child_process.stream"] = "lua/child_process/stream.lua",
     ["child_process.sync"] = "lua/child_process/sync.lua",
+    ["child_process.transfer"] = "lua/child_process/transfer.lua",
+    ["child_process.utility"] = "lua/child_process/utility.lua",
     ["child_process.util"] = "lua/child_process/util.lua",
     ["child_process.lines"] = "lua/child_process/lines.lua",
     ["child_process.pipeline"] = "lua/child_process/pipeline.lua",

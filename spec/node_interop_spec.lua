@@ -133,4 +133,73 @@ describe("Node.js interop", function()
       assert.matches("VERDICT FAIL got 0 of 1000", out, 1, true)
     end)
   end)
+
+  describe("handles (Node's NODE_HANDLE protocol)", function()
+    it("a Node.js child forked from Lua receives a MessagePort as a net.Socket and speaks on it", function()
+      local fds_before = H.fd_count()
+      local c = cp.fork(F .. "node_handle_child.js", {}, { execPath = NODE })
+      local msgs = {}
+      c:on("message", function(m) msgs[#msgs + 1] = m end)
+      H.run_until(function() return #msgs == 1 end, 20000, "node ready")
+      local ports = {}
+      for n = 1, 3 do -- three in a row: one in flight, two queued behind it
+        local a, b = cp.MessageChannel()
+        ports[n] = a
+        c:send({ cmd = "socket", n = n }, b)
+      end
+      H.run_until(function() return #msgs == 4 end, 20000, "node's reports")
+      for n = 1, 3 do assert.are.same({ got = "Socket", n = n }, msgs[n + 1]) end
+      local got = {}
+      for n = 1, 3 do
+        ports[n]:on("message", function(e) got[#got + 1] = e.data end)
+        ports[n]:postMessage({ value = n, list = { 1, 2 } })
+      end
+      H.run_until(function() return #got == 3 end, 20000, "echoes through node")
+      table.sort(got, function(x, y) return x.n < y.n end)
+      for n = 1, 3 do
+        assert.are.same({ echo = { value = n, list = { 1, 2 } }, from = "node", n = n }, got[n])
+      end
+      local closed = 0
+      for n = 1, 3 do
+        ports[n]:on("close", function() closed = closed + 1 end)
+        ports[n]:close() -- node sees end, ends its side
+      end
+      H.run_until(function() return closed == 3 end, 20000, "closes")
+      c:send("exit")
+      assert.are.equal(0, (H.wait_close(c, 20000)))
+      H.assert_fds_back_to(fds_before)
+    end)
+
+    it("a Node.js child gets a stream of this module (an accepted connection) as a net.Socket", function()
+      local c = cp.fork(F .. "node_handle_child.js", {}, { execPath = NODE })
+      local msgs = {}
+      c:on("message", function(m) msgs[#msgs + 1] = m end)
+      H.run_until(function() return #msgs == 1 end, 20000, "node ready")
+      local path = os.tmpname()
+      os.remove(path)
+      local server = assert(cp.net.listen(path, function(conn) c:send({ cmd = "socket", n = 7 }, conn) end))
+      local client = assert(cp.net.connect(path))
+      local got = H.collect(client)
+      client:write('{"q":1}\n')
+      H.run_until(function() return got():find("\n") ~= nil end, 20000, "node's answer")
+      assert.are.same({ got = "Socket", n = 7 }, msgs[2])
+      assert.are.same({ echo = { q = 1 }, from = "node", n = 7 }, cp.json.decode(got()))
+      client:destroy()
+      server:close()
+      c:send("exit")
+      assert.are.equal(0, (H.wait_close(c, 20000)))
+    end)
+
+    it("a Node.js parent's send(msg, socket) reaches a Lua child as a stream it reads and writes", function()
+      local path = os.tmpname()
+      os.remove(path)
+      local c = cp.execFile(NODE, { F .. "node_handle_parent.js", H.lua, cp.bootstrap_path(),
+        F .. "node_handle_lua_child.lua", path }, { env = plain_env(), timeout = 60000 })
+      local err, stdout, stderr = c:wait()
+      os.remove(path)
+      assert.is_nil(err, tostring(err) .. "\n" .. tostring(stderr))
+      assert.are.equal("VERDICT OK socket\n", stdout, stderr)
+    end)
+  end)
 end)
+

@@ -16,7 +16,10 @@
  *              fallback; kill through the pidfd; reaping after lua_close
  *   process.c  spawning (posix_spawn, fork fallback), the process handle
  *   stream.c   pipe handles: reading, writing with a queue, shutdown
- *   ipc.c      the IPC channel: JSON messages over a socketpair
+ *   ipc.c      the IPC channel: JSON messages over a socketpair, with
+ *              fds passed by SCM_RIGHTS alongside them
+ *   port.c     MessageChannel pairs and the fd helpers of transfer
+ *   listen.c   a Unix-socket server and client (connections to hand on)
  *   frame.c    newline framing of the IPC stream (no libuv, fuzzable)
  *   json.c     the JSON codec (cp.json)
  *   buf.c      the growable byte buffer
@@ -261,6 +264,7 @@ struct cp_handle {
     uv_stream_t stream;
     uv_pipe_t pipe;
     uv_timer_t timer;
+    uv_poll_t poll;
   } u;
   cp_ctx *ctx;
   cp_handle *hnext, **hprev; /* in ctx->handles until freed */
@@ -368,6 +372,10 @@ void cp_ipc_flush_deferred(cp_ctx *ctx);
 
 /* Make an IPC channel userdata around a socket fd (ipc.c). */
 void cp_ipc_push_fd(lua_State *L, cp_ctx *ctx, int fd);
+/* The most fds one message carries (the kernel's SCM_MAX_FD). */
+#define CP_MAX_FDS 253
+void cp_port_open(lua_State *L);
+void cp_listen_open(lua_State *L);
 
 /* ---- compat.c: POSIX fallbacks of the Linux-only calls -------------- */
 

@@ -131,6 +131,8 @@ CP_EXPORT int luaopen_child_process_core(lua_State *L) {
   cp_reap_open(L);
   cp_lines_open(L);
   cp_compat_open(L);
+  cp_port_open(L);
+  cp_listen_open(L);
 
   lua_createtable(L, 0, 5);
   lua_pushcfunction(L, cp_object_index);

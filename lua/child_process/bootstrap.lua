@@ -39,7 +39,14 @@ _G.process = process -- the one documented global
 cp.parentPort = process.parentPort
 
 local function die(err)
-  io.stderr:write(tostring(err), "\n")
+  local report = tostring(err)
+  io.stderr:write(report, "\n")
+  -- The parent learns why (utilityProcess's `error` event); other parents
+  -- ignore this internal message.
+  if channel and not channel:is_closed() and process.connected then
+    channel:send({ cmd = "NODE_LUA_ERROR", type = "FatalError",
+      location = report:match("^([^\n]-:%d+):") or "", report = report })
+  end
   runtime.flush(channel)
   os.exit(1)
 end

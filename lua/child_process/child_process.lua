@@ -122,10 +122,25 @@ local function close_channel(self)
   if self._chan_closing then return end
   self._chan_closing = true
   self.connected = false
+  -- A handle in flight, and what queued behind it, can never be sent now.
+  if self._hstate then require("child_process.transfer").abort(self._hstate) end
   local function closed()
     protect(self.emit, function() self:_settle() end, self, "disconnect")
   end
   self._channel:close_when_flushed(closed)
+end
+
+-- Internal messages: handles and ports (transfer.lua loads on first use).
+local function on_internal(self, ch)
+  return function(msg, fds)
+    -- A forked Lua child's uncaught error (bootstrap.lua), for utilityProcess.
+    if msg.cmd == "NODE_LUA_ERROR" and not fds then return self:emit("_fatal", msg) end
+    local transfer = require("child_process.transfer")
+    self._hstate = self._hstate or transfer.new_sender()
+    transfer.on_internal(self._hstate, ch, self, msg, fds, function(data, handle)
+      self:emit("message", data, handle)
+    end)
+  end
 end
 
 local function open_channel(self, ch, max)
@@ -154,16 +169,40 @@ local function open_channel(self, ch, max)
     self:emit("error", mkerror(code, msg))
   end, function()
     close_channel(self)
-  end)
+  end, on_internal(self, ch))
 end
 
---- send(msg [, cb]) → false when the channel is closed or past its
---- high-water mark.  cb(err) once the message is written.
-function ChildProcess:send(msg, cb)
+--- send(msg [, handle] [, options] [, cb]) → false when the channel is
+--- closed or past its high-water mark.  cb(err) once the message is
+--- written.  handle: a MessagePort, a stream, an io.open file or an fd,
+--- sent with Node's NODE_HANDLE protocol (transfer.lua).
+function ChildProcess:send(msg, handle, opts, cb)
   local fields = core.fields(self) -- one lookup, not one __index per field
-  return util.channel_send(fields.connected and fields._channel or nil, self, msg, cb)
+  local hs = fields._hstate
+  if type(handle) == "function" and opts == nil and cb == nil then handle, cb = nil, handle end
+  if handle == nil and opts == nil and not (hs and hs.queue) then
+    return util.channel_send(fields.connected and fields._channel or nil, self, msg, cb)
+  end
+  local transfer = require("child_process.transfer")
+  if not hs then
+    hs = transfer.new_sender()
+    self._hstate = hs
+  end
+  return transfer.send(hs, fields.connected and fields._channel or nil, self, msg, handle, opts, cb)
 end
-ChildProcess.postMessage = ChildProcess.send
+
+--- postMessage(value [, transfer]): Electron's; transfer is an array of
+--- MessagePorts, neutered here once sent.
+function ChildProcess:postMessage(value, list)
+  if list == nil then return self:send(value) end
+  local transfer = require("child_process.transfer")
+  local fields = core.fields(self)
+  if not fields.connected then
+    transfer.check(list, 2, "postMessage")
+    return util.channel_send(nil, self, value)
+  end
+  return transfer.post(fields._channel, value, list, 2, "postMessage")
+end
 
 --- request(value [, options] [, cb]) → a pending request (request.lua).
 function ChildProcess:request(value, opts, cb)
@@ -174,8 +213,15 @@ end
 --- `disconnect`.  Once disconnected: an `error` event ERR_IPC_DISCONNECTED,
 --- emitted at once (raised here when nobody listens), as in Node.
 function ChildProcess:disconnect()
-  if not self._channel or self._chan_closing then
+  if not self._channel or self._chan_closing or not self.connected then
     self:emit("error", mkerror("ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"))
+    return
+  end
+  -- As in Node: not before the handle in flight is acknowledged.
+  local hs = self._hstate
+  if hs and hs.queue then
+    self.connected = false
+    hs.on_drained = function() close_channel(self) end
     return
   end
   close_channel(self)

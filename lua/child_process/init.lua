@@ -9,6 +9,10 @@
 ---   request.lua        child:request, process.handle (request/response)
 ---   pool.lua           pool: a pool of forked workers
 ---   process.lua        the forked child's `process` and parentPort
+---   port.lua           MessageChannel / MessagePort
+---   transfer.lua       ports and handles sent over a channel
+---   utility.lua        utilityProcess.fork (Electron)
+---   net.lua            Unix-socket listen/connect (connections to hand on)
 ---   bootstrap.lua      the entry point a forked Lua child runs
 ---   scheduler.lua      wait() under cqueues or another scheduler
 ---   options.lua        argument validation
@@ -38,6 +42,10 @@ local LAZY = {
   env = { "child_process.helpers", "env" },
   kill = { "child_process.helpers", "kill" },
   AbortController = { "child_process.abort", "AbortController" },
+  MessageChannel = { "child_process.port", "MessageChannel" },
+  MessagePort = { "child_process.port", "MessagePort" },
+  utilityProcess = { "child_process.utility", "utility" },
+  net = { "child_process.net", "net" },
 }
 
 local M = setmetatable({ json = core.json, _VERSION = "0.1.0" }, {

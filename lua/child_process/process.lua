@@ -20,7 +20,9 @@ function M.new(script, args)
   local ch = core.channel_open()
   local events = setmetatable({}, { __index = Emitter }) -- process's events
   local port = setmetatable({}, { __index = Emitter })   -- parentPort's events
-  local queue = {}
+  local queue = {}         -- messages waiting for a listener
+  local qhandle, qports = {}, {} -- and what came with them (by index)
+  local hstate             -- Node's handle protocol (transfer.lua), on first use
   local process = {
     pid = select(1, core.getpid()),
     ppid = select(2, core.getpid()),
@@ -41,9 +43,17 @@ function M.new(script, args)
     return events:listenerCount("message") + port:listenerCount("message")
   end
 
-  local function deliver(msg)
-    if events:listenerCount("message") > 0 then events:emit("message", msg) end
-    if port:listenerCount("message") > 0 then port:emit("message", { data = msg }) end
+  local NO_PORTS = {}
+  local function deliver(msg, handle, ports)
+    if events:listenerCount("message") > 0 then events:emit("message", msg, handle) end
+    if port:listenerCount("message") > 0 then
+      port:emit("message", { data = msg, ports = ports and ports ~= NO_PORTS and ports or {} })
+    end
+  end
+
+  local function enqueue(msg, handle, ports)
+    local n = #queue + 1
+    queue[n], qhandle[n], qports[n] = msg, handle or false, ports or NO_PORTS
   end
 
   -- The hot path of every message: with one process.on("message") listener
@@ -60,14 +70,21 @@ function M.new(script, args)
     elseif message_listeners() > 0 and #queue == 0 then
       deliver(msg)
     else
-      queue[#queue + 1] = msg
+      enqueue(msg)
     end
   end
 
   local function flush_queue()
     while #queue > 0 and message_listeners() > 0 do
-      deliver(table.remove(queue, 1))
+      local h, p = table.remove(qhandle, 1), table.remove(qports, 1)
+      deliver(table.remove(queue, 1), h or nil, p)
     end
+  end
+
+  -- A message that carried handles: delivered in order with the others.
+  local function on_handles(msg, handle, ports)
+    if message_listeners() > 0 and #queue == 0 then deliver(msg, handle, ports)
+    else enqueue(msg, handle, ports) end
   end
 
   -- The channel holds the loop open while someone listens.
@@ -89,13 +106,27 @@ function M.new(script, args)
     if closing then return end
     closing = true
     process.connected = false
+    if hstate then require("child_process.transfer").abort(hstate) end
     ch:close_when_flushed(function() events:emit("disconnect") end)
+  end
+
+  local function transfer_state()
+    hstate = hstate or require("child_process.transfer").new_sender()
+    return hstate
   end
 
   if ch then
     ch:start(on_message, function(code, msg)
       events:emit("error", mkerror(code, msg))
-    end, close_channel)
+    end, close_channel, function(msg, fds)
+      local transfer = require("child_process.transfer")
+      transfer.on_internal(transfer_state(), ch, events, msg, fds, function(data, handle)
+        local ports = NO_PORTS
+        if type(handle) == "table" and handle._h == nil then ports = handle -- a transfer list
+        elseif handle ~= nil and require("child_process.port").is_port(handle) then ports = { handle } end
+        on_handles(data, handle, ports)
+      end)
+    end)
     ch:unref()
   end
 
@@ -107,15 +138,20 @@ function M.new(script, args)
     end
   end
 
-  local function send(msg, cb)
-    return util.channel_send(process.connected and ch or nil, events, msg, cb)
+  local function send(msg, handle, options, cb)
+    if type(handle) == "function" and options == nil and cb == nil then handle, cb = nil, handle end
+    if handle == nil and options == nil and not (hstate and hstate.queue) then
+      return util.channel_send(process.connected and ch or nil, events, msg, cb)
+    end
+    return require("child_process.transfer").send(transfer_state(), process.connected and ch or nil,
+      events, msg, handle, options, cb)
   end
 
-  -- process.send(msg [, cb]) and process:send(msg [, cb]), without the
-  -- vararg wrapper of method(): it runs for every message.
-  process.send = function(a, b, c)
-    if a == process then return send(b, c) end
-    return send(a, b)
+  -- process.send(msg [, handle] [, options] [, cb]) and process:send(…),
+  -- without the vararg wrapper of method(): it runs for every message.
+  process.send = function(a, b, c, d, e)
+    if a == process then return send(b, c, d, e) end
+    return send(a, b, c, d)
   end
   process.on = method(function(e, fn) events:on(e, fn) return process end)
   process.once = method(function(e, fn) events:once(e, fn) return process end)
@@ -123,8 +159,16 @@ function M.new(script, args)
   process.emit = method(function(e, ...) return events:emit(e, ...) end)
   -- Once disconnected: an `error` event ERR_IPC_DISCONNECTED, as in Node.
   process.disconnect = method(function()
-    if ch and not closing then return close_channel() end
-    events:emit("error", mkerror("ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"))
+    if not ch or closing or not process.connected then
+      events:emit("error", mkerror("ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"))
+      return
+    end
+    if hstate and hstate.queue then -- as in Node: once the handle in flight is acknowledged
+      process.connected = false
+      hstate.on_drained = close_channel
+      return
+    end
+    close_channel()
   end)
   --- exit([code]): flush pending messages, then end the process.
   process.exit = method(function(code)
@@ -160,10 +204,19 @@ function M.new(script, args)
     return handle(a, ...)
   end
 
-  -- port:postMessage(msg) (also accepted: port.postMessage(msg))
-  function port.postMessage(a, ...)
-    if a == port then return send(...) end
-    return send(a, ...)
+  -- port:postMessage(msg [, transfer]) (also accepted: port.postMessage(msg))
+  local function post(msg, list)
+    if list == nil then return send(msg) end
+    local transfer = require("child_process.transfer")
+    if not process.connected then
+      transfer.check(list, 2, "postMessage")
+      return util.channel_send(nil, events, msg)
+    end
+    return transfer.post(ch, msg, list, 2, "postMessage")
+  end
+  function port.postMessage(a, b, c)
+    if a == port then return post(b, c) end
+    return post(a, b)
   end
 
   return process, ch
@@ -171,6 +224,9 @@ end
 
 --- Write whatever is still queued on the channel (before exiting).
 function M.flush(ch)
+  -- Batches held for the end of the loop pass, on ports too (written as
+  -- far as their sockets take them now); then the parent channel, blocking.
+  core.ipc_flush_deferred()
   if ch and not ch:is_closed() then ch:flush_sync() end
   io.stdout:flush()
   io.stderr:flush()

@@ -228,13 +228,18 @@ function ChildProcess:once(event, fn) end
 ---@param options? { group: boolean }
 ---@return boolean sent
 function ChildProcess:kill(signal, options) end
+--- send(msg [, handle] [, options] [, cb]): handle travels with Node's
+--- NODE_HANDLE protocol.
 ---@param msg any
+---@param handle? cp.Handle|fun(err: cp.Error|nil)
+---@param options? {keepOpen?: boolean}|fun(err: cp.Error|nil)
 ---@param cb? fun(err: cp.Error|nil)
 ---@return boolean below_high_water
-function ChildProcess:send(msg, cb) end
+function ChildProcess:send(msg, handle, options, cb) end
 ---@param msg any
+---@param transfer? cp.MessagePort[]   neutered here once sent (at most 253)
 ---@return boolean
-function ChildProcess:postMessage(msg) end
+function ChildProcess:postMessage(msg, transfer) end
 --- A second call: `error` event ERR_IPC_DISCONNECTED.
 function ChildProcess:disconnect() end
 function ChildProcess:ref() end
@@ -335,11 +340,82 @@ local ParentPort = {}
 ---@return self
 function ParentPort:on(event, fn) end
 ---@param msg any
+---@param transfer? cp.MessagePort[]
 ---@return boolean
-function ParentPort:postMessage(msg) end
+function ParentPort:postMessage(msg, transfer) end
 --- Answer requests: fn(value) returns the reply (it may yield: wait()).
 ---@param fn fun(value: any): any
 function ParentPort:handle(fn) end
+
+
+--- What send(msg, handle) takes: a port, a stream of this module, a file, an fd.
+---@alias cp.Handle cp.MessagePort|cp.Readable|file*|integer
+
+---@class cp.MessageEvent
+---@field data any
+---@field ports cp.MessagePort[]
+
+--- One end of cp.MessageChannel(): events "message" (fn(e: cp.MessageEvent))
+--- and "close".
+---@class cp.MessagePort: cp.Emitter
+local MessagePort = {}
+---@param value any
+---@param transfer? cp.MessagePort[]
+---@return boolean below_high_water
+function MessagePort:postMessage(value, transfer) end
+function MessagePort:start() end
+function MessagePort:close() end
+function MessagePort:ref() end
+function MessagePort:unref() end
+
+--- Electron's utilityProcess: events "spawn", "exit" (code), "message",
+--- "error" (type, location, report).
+---@class cp.UtilityProcess: cp.Emitter
+---@field pid integer|nil
+---@field stdout cp.Readable|nil
+---@field stderr cp.Readable|nil
+---@field serviceName string
+local UtilityProcess = {}
+---@param msg any
+---@param transfer? cp.MessagePort[]
+---@return boolean
+function UtilityProcess:postMessage(msg, transfer) end
+---@return boolean
+function UtilityProcess:kill() end
+
+---@class cp.UtilityForkOptions
+---@field env? table<string,string>
+---@field cwd? string
+---@field execArgv? string[]
+---@field execPath? string
+---@field stdio? "pipe"|"ignore"|"inherit"|cp.StdioEntry[]
+---@field serviceName? string
+
+---@class cp.UtilityProcessModule
+local UtilityProcessModule = {}
+---@param modulePath string
+---@param args? string[]
+---@param options? cp.UtilityForkOptions
+---@return cp.UtilityProcess
+function UtilityProcessModule.fork(modulePath, args, options) end
+
+---@class cp.Server: cp.Emitter
+---@field path string
+local Server = {}
+---@param cb? fun()
+function Server:close(cb) end
+
+---@class cp.Net
+local Net = {}
+---@param path string
+---@param on_connection fun(stream: cp.Readable)
+---@return cp.Server|nil, cp.Error|nil
+function Net.listen(path, on_connection) end
+---@param path string
+---@return cp.Readable|nil, cp.Error|nil
+function Net.connect(path) end
+
+
 
 --- options.signal. Events: "abort"(reason).
 ---@class cp.AbortSignal: cp.Emitter
@@ -357,8 +433,14 @@ function AbortSignal:throwIfAborted() end
 ---@field json cp.Json
 ---@field parentPort cp.ParentPort|nil  set in a forked Lua child only
 ---@field ChildProcess ChildProcess     the class (methods shared by every child)
+---@field MessagePort cp.MessagePort    the class of cp.MessageChannel()'s ports
 ---@field _VERSION string               "0.1.0"
+---@field utilityProcess cp.UtilityProcessModule
+---@field net cp.Net
 local M = {}
+
+---@return cp.MessagePort port1, cp.MessagePort port2
+function M.MessageChannel() end
 
 ---@overload fun(command: string, options?: cp.SpawnOptions): ChildProcess
 ---@param command string
@@ -492,7 +574,7 @@ function M.AbortController() end
 ---@field ppid integer
 ---@field env table<string,string>
 ---@field exitCode integer|nil       the status exit() uses when given none
----@field send fun(msg: any, cb?: fun(err: cp.Error|nil)): boolean
+---@field send fun(msg: any, handle?: cp.Handle|function, options?: table|function, cb?: function): boolean
 ---@field on fun(event: "message"|"disconnect"|"error", fn: function): cp.Process
 ---@field once fun(event: string, fn: function): cp.Process
 ---@field off fun(event: string, fn: function): cp.Process

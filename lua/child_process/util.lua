@@ -28,6 +28,9 @@ local function where()
   return ""
 end
 
+--- "file:line: " of the user's call (for errors raised deep in the facade).
+M.where = where
+
 --- Raise `bad argument #n to 'fname' (msg)` at the user's call.
 function M.argerror(n, fname, msg)
   error(where() .. string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
