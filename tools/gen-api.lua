@@ -97,9 +97,7 @@ local function parse(path)
         pend.overloads[#pend.overloads + 1] = trim(rest)
       elseif tag == "type" then
         global_type = trim(rest)
-      elseif tag == "generic" then
-        -- a type parameter (`@generic W`): the @param/@return lines say it
-      else
+      elseif tag ~= "generic" then -- a type parameter: @param/@return say it
         error(path .. ":" .. n .. ": unknown annotation @" .. tostring(tag))
       end
     else
