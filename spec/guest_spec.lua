@@ -254,6 +254,21 @@ describe("cp.use_luv", function()
     assert.are.equal("close 5,luv timer,out,timeout SIGTERM", out)
   end)
 
+  it("required before luv: lua_close closes the module's handles before luv's finalizer", function()
+    local out, err, status = lua_out([[
+      local cp = require("child_process")
+      local uv = require("luv")
+      cp.use_luv(uv)
+      cp.spawn("echo", { "hi" }).stdout:on("data", io.write)
+      cp.spawn("sleep", { "5" }):unref() -- still running at lua_close
+      uv.run()
+      os.exit(0, true)
+    ]])
+    assert.are.equal("", err)
+    assert.are.equal(0, status)
+    assert.are.equal("hi\n", out)
+  end)
+
   it("cp.run() still runs the shared loop, and wait() works", function()
     local out, err, status = lua_out([[
       local uv = require("luv")

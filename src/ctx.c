@@ -192,9 +192,10 @@ static void cp_ctx_close_own(cp_ctx *ctx) {
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->sweep);
 }
 
+/* The context's __gc; also run earlier by the sentinel below.  Idempotent. */
 static int cp_ctx_gc(lua_State *L) {
   cp_ctx **slot = (cp_ctx **)lua_touserdata(L, 1);
-  cp_ctx *ctx = *slot;
+  cp_ctx *ctx = slot ? *slot : NULL;
   cp_handle *h, *next;
   if (ctx == NULL) return 0;
   *slot = NULL;
@@ -349,6 +350,12 @@ CP_EXPORT int child_process_use_loop_(lua_State *L, uv_loop_t *loop,
   return 0;
 }
 
+static int cp_ctx_sentinel_gc(lua_State *L) {
+  lua_settop(L, 0);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
+  return cp_ctx_gc(L);
+}
+
 /* The shared object that defines the function at address fn, or "?". */
 static const char *cp_object_of(void *fn) {
   Dl_info info;
@@ -392,6 +399,17 @@ static int cp_use_luv(lua_State *L) {
   if (loop == NULL) return luaL_error(L, "child_process: luv has no loop in this Lua state");
   err = cp_ctx_switch_loop(ctx, loop);
   if (err) return luaL_error(L, "%s", err);
+  /* At lua_close luv's loop finalizer closes every handle of the loop with
+   * luv's own close callback, ours included, unless they are closing
+   * already.  Finalizers run newest first: a sentinel made now, after luv
+   * made its loop, closes our context before luv's runs, whichever of the
+   * two modules was required first. */
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, cp_ctx_sentinel_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
