@@ -132,6 +132,20 @@ function H.zombies()
   return n
 end
 
+--- A file the checkout's build makes for the specs (a C spec host, the
+--- LuaRocks-style luv).  Under `luarocks test` (the installed rock, no
+--- build/) the test is pending, never passing; in the checkout a missing
+--- one fails, saying what builds it.  → true when the file is there.
+function H.checkout_file(path, how)
+  local f = io.open(path)
+  if f then f:close() return true end
+  if H.installed then
+    pending(path .. " comes from the checkout's build, not from the rock")
+    return false
+  end
+  error(path .. " is missing: run `" .. how .. "`", 2)
+end
+
 --- Drain pending callbacks and assert that no handle or child is left.
 function H.assert_clean()
   for _ = 1, 10 do
