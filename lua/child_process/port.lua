@@ -24,6 +24,13 @@ M.MessagePort = Port
 
 local NEUTERED = "MessagePort is neutered: it was transferred to another process or port"
 
+-- e.ports of a message that carried none: one shared empty array, which
+-- cannot be written to (no table per message on the hot path).
+local NO_PORTS = setmetatable({}, {
+  __newindex = function() error("e.ports of a message without ports is read-only", 2) end,
+  __metatable = false,
+})
+
 local function check_usable(self, fname)
   if self._neutered then error(util.where() .. fname .. ": " .. NEUTERED, 0) end
 end
@@ -63,8 +70,8 @@ local function begin(self)
     local events = fields._events
     local list = events and events.message
     if not list then return end
-    if #list == 1 then list[1]({ data = value, ports = {} })
-    else self:emit("message", { data = value, ports = {} }) end
+    if #list == 1 then list[1]({ data = value, ports = NO_PORTS })
+    else self:emit("message", { data = value, ports = NO_PORTS }) end
   end, function(code, msg)
     if self:listenerCount("error") > 0 then self:emit("error", util.error(code, msg)) end
   end, function()
