@@ -24,6 +24,13 @@ M.MessagePort = Port
 
 local NEUTERED = "MessagePort is neutered: it was transferred to another process or port"
 
+-- e.ports of a message that carried none: one shared empty array, which
+-- cannot be written to (no table per message on the hot path).
+local NO_PORTS = setmetatable({}, {
+  __newindex = function() error("e.ports of a message without ports is read-only", 2) end,
+  __metatable = false,
+})
+
 local function check_usable(self, fname)
   if self._neutered then error(util.where() .. fname .. ": " .. NEUTERED, 0) end
 end
@@ -56,10 +63,15 @@ local function begin(self)
   end
   self._started_once = true
   local transfer = require("child_process.transfer")
+  -- The hot path of every message: the listener list straight from the
+  -- field table, and one listener called directly.
+  local fields = core.fields(self)
   self._ch:start(function(value)
-    local ev = { data = value, ports = {} }
-    local list = self._events and self._events.message
-    if list then self:emit("message", ev) end
+    local events = fields._events
+    local list = events and events.message
+    if not list then return end
+    if #list == 1 then list[1]({ data = value, ports = NO_PORTS })
+    else self:emit("message", { data = value, ports = NO_PORTS }) end
   end, function(code, msg)
     if self:listenerCount("error") > 0 then self:emit("error", util.error(code, msg)) end
   end, function()
@@ -149,6 +161,12 @@ end
 --- `drain` event follows once the queue is written) or once closed (the
 --- message is then dropped, as in Electron).
 function Port:postMessage(value, transfer_list)
+  local fields = core.fields(self) -- one lookup, not one __index per field
+  if transfer_list == nil and value ~= nil and not fields._closing and not fields._neutered then
+    local res, err = fields._ch:send(value)
+    if res == nil then error(util.where() .. "postMessage: " .. err, 0) end
+    return res
+  end
   check_usable(self, "postMessage")
   if value == nil then util.argerror(1, "postMessage", "message expected, got nil") end
   local transfer = require("child_process.transfer")
