@@ -10,7 +10,7 @@ local GUEST = H.root .. "/build/guest_host"
 -- Run the host with args; returns stdout, stderr, code, signal.  A hung
 -- host is killed after 40 s (its code is then nil and its signal SIGTERM).
 local function run_host(args, extra_env)
-  if not H.checkout_file(GUEST, "make") then return nil end
+  if not H.checkout_file(GUEST, "make", pending) then return nil end
   local env = H.lua_env()
   for k, v in pairs(extra_env or {}) do env[k] = v end
   local c = cp.spawn(GUEST, args, { env = env, timeout = 40000 })

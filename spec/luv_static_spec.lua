@@ -12,7 +12,7 @@ local cp = H.cp
 local LUV_DIR = H.root .. "/build/deps/luv-static"
 
 local function run_case(load_first, spawn_first, extra_env)
-  if not H.checkout_file(LUV_DIR .. "/luv.so", "make deps-matrix") then return nil end
+  if not H.checkout_file(LUV_DIR .. "/luv.so", "make deps-matrix", pending) then return nil end
   local env = H.lua_env()
   env.CP_LUV_STATIC_DIR = LUV_DIR
   env.LOAD_FIRST = load_first

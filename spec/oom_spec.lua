@@ -10,7 +10,7 @@ describe("out of memory", function()
   after_each(function() H.assert_clean() end)
 
   it("while an IPC message is decoded: an ENOMEM error event, then the loop goes on", function()
-    if not H.checkout_file(HOST, "make") then return end
+    if not H.checkout_file(HOST, "make", pending) then return end
     local script = os.tmpname()
     local f = io.open(script, "w")
     f:write(([[
