@@ -396,7 +396,8 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
 #if CP_HAVE_SPAWN_CHDIR
   if (err == 0 && r->cwd) err = posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
 #endif
-  /* The host ignores SIGPIPE (ctx.c); the child must not inherit that. */
+  /* Every signal at its default: the host may ignore some (SIGPIPE, say,
+   * where the host chose to), and an ignored signal survives exec. */
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
   sigdelset(&all, SIGSTOP);
