@@ -162,10 +162,23 @@ asan: test-deps $(LUV_STATIC_IF)
 
 # The whole suite under valgrind (memcheck of the parent: the module's own
 # allocations).  spec/valgrind.supp suppresses only what libc/Lua own.
+# One valgrind'd busted per spec file: valgrind has no pidfd_open, so the
+# module runs its SIGCHLD fallback there, and one process for the whole
+# suite lost a child's exit after an hour of specs (open defect, see the
+# README's Reliability section); a file per process keeps one failure from
+# failing every later file.  The busted totals are summed at the end.
+# (json_doubles_spec is for the engines whose numbers are doubles: .busted)
+VG_FILES = $(filter-out spec/json_doubles_spec.lua,$(sort $(wildcard spec/*_spec.lua spec/node/*_spec.lua)))
 valgrind: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
-	$(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
-	  --suppressions=spec/valgrind.supp --quiet $(LUA) /usr/bin/busted $(BUSTED_ARGS) spec
+	@ok=0; fail=0; log=$$(mktemp); for f in $(VG_FILES); do \
+	  $(RUN_ENV) CP_SLOW=1 valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite \
+	    --errors-for-leak-kinds=definite --suppressions=spec/valgrind.supp --quiet \
+	    $(LUA) /usr/bin/busted $(BUSTED_ARGS) $$f > $$log 2>&1; rc=$$?; \
+	  s=$$(grep -E '^[0-9]+ successes? /' $$log | tail -n 1); \
+	  if [ $$rc -ne 0 ]; then fail=$$((fail + 1)); echo "== $$f: FAILED ($$s)"; grep -v -e '^--[0-9]*-- ' $$log | tail -n 40; \
+	  else ok=$$((ok + 1)); echo "== $$f: $$s"; fi; \
+	done; rm -f $$log; echo "valgrind: $$ok spec files clean, $$fail failed"; [ $$fail -eq 0 ]
 
 lint: test-deps
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
