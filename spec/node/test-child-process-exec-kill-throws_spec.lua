@@ -5,7 +5,9 @@
 -- class every ChildProcess uses); `throw new Error('mock error')` is
 -- error("mock error", 0), which reaches the callback as an error value
 -- whose message is "mock error"; the child (the test file re-run printing
--- 'foo') is `echo foo`.
+-- 'foo') is `echo foo; sleep 5`: still running when maxBuffer stops it,
+-- so that the kill always reaches it (a slow parent, as under valgrind,
+-- could otherwise see `echo` exit first and kill() would send nothing).
 local N = require("node.common")
 local cp, H = N.cp, N.H
 
@@ -19,7 +21,7 @@ describe("test-child-process-exec-kill-throws", function()
     end
     local ok, err = pcall(function()
       local child
-      child = cp.exec("echo foo", { maxBuffer = 0, killSignal = "SIGKILL" }, N.mustCall(function(e, stdout, stderr)
+      child = cp.exec("echo foo; sleep 5", { maxBuffer = 0, killSignal = "SIGKILL" }, N.mustCall(function(e, stdout, stderr)
         assert.are.equal("mock error", e.message)
         assert.are.equal("", stdout)
         assert.are.equal("", stderr)
