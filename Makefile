@@ -19,7 +19,7 @@ CC       ?= cc
 LUA_DEV  := $(if $(filter luajit,$(LUA)),libluajit-5.1-dev,$(if $(filter lua5.1,$(LUA)),liblua5.1-0-dev,lib$(LUA)-dev))
 # lua5.4 always: busted's default interpreter and the spec host (embed_host).
 PKGS     := lua5.4 liblua5.4-dev $(LUA) $(LUA_DEV) libuv1-dev lua-busted
-TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace
+TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace cmake lua-compat53-dev
 
 LUA_INC  := $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
 LUA54_INC:= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)

@@ -11,7 +11,24 @@ local cp = H.cp
 
 local LUV_DIR = H.root .. "/build/deps/luv-static"
 
+-- The sources it is built from (../shared/deps, as the Makefile's DEPS):
+-- a checkout without them cannot build this luv, and the cases are pending
+-- there, saying so; with them, a missing build fails.
+local function have_sources()
+  for _, d in ipairs({ H.root .. "/../shared/deps", H.root .. "/../../shared/deps" }) do
+    local f = io.open(d .. "/luv-1.52.1-0.tar.gz")
+    if f then f:close() return true end
+  end
+  return false
+end
+
 local function run_case(load_first, spawn_first, extra_env)
+  local f = io.open(LUV_DIR .. "/luv.so")
+  if f then
+    f:close()
+  elseif not have_sources() then
+    pending("no ../shared/deps here: the LuaRocks-style luv cannot be built (CI builds it)")
+  end
   if not H.checkout_file(LUV_DIR .. "/luv.so", "make deps-matrix", pending) then return nil end
   local env = H.lua_env()
   env.CP_LUV_STATIC_DIR = LUV_DIR
