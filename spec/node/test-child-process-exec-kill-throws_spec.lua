@@ -21,7 +21,8 @@ describe("test-child-process-exec-kill-throws", function()
     end
     local ok, err = pcall(function()
       local child
-      child = cp.exec("echo foo; sleep 5", { maxBuffer = 0, killSignal = "SIGKILL" }, N.mustCall(function(e, stdout, stderr)
+      local opts = { maxBuffer = 0, killSignal = "SIGKILL" }
+      child = cp.exec("echo foo; sleep 5", opts, N.mustCall(function(e, stdout, stderr)
         assert.are.equal("mock error", e.message)
         assert.are.equal("", stdout)
         assert.are.equal("", stderr)
