@@ -20,6 +20,18 @@ end
 describe("child:request", function()
   after_each(function() H.assert_clean() end)
 
+  it("wait(math.huge) means no limit, as ChildProcess:wait does", function()
+    local c = worker()
+    local err, r = c:request({ op = "double", n = 4 }, { timeout = math.huge }):wait(math.huge)
+    assert.is_nil(err)
+    assert.are.equal(8, r)
+    local got
+    cp.async(function() got = { c:request({ op = "double", n = 5 }):wait(math.huge) } end)
+    H.run_until(function() return got ~= nil end, 10000, "the async wait")
+    assert.are.same({ nil, 10 }, { got[1], got[2] })
+    finish(c)
+  end)
+
   it("answers through wait() and through the callback", function()
     local c = worker()
     local err, r = c:request({ op = "double", n = 21 }):wait(10000)

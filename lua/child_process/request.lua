@@ -103,7 +103,9 @@ function Pending:wait(ms)
   if ms ~= nil then
     argcheck(type(ms) == "number" and ms >= 0 and ms == ms, 1, "wait",
       "timeout must be a non-negative number, got " .. tostring(ms))
-    ms = math.floor(ms)
+    -- As ChildProcess:wait: math.huge, and anything no timer can hold, is
+    -- no limit.
+    ms = ms < 2 ^ 53 and math.tointeger(math.floor(ms)) or nil
   end
   if self.done then return self.err, self.result end
   local co = coroutine.running()
@@ -252,6 +254,8 @@ function M.request(child, value, opts, cb)
   st.next = id
   p.id = id
   st.pending[id] = p
+  -- math.huge, and anything no timer can hold, is no limit (as spawn's).
+  if timeout and timeout >= 2 ^ 53 then timeout = nil end
   if timeout and timeout > 0 then
     local t = core.timer()
     p._timer = t
