@@ -94,6 +94,26 @@ static uint64_t load8(const unsigned char *p) {
   return x;
 }
 
+static uint32_t load4(const unsigned char *p) {
+  uint32_t x;
+  memcpy(&x, p, 4);
+  return x;
+}
+
+/*
+ * Bytes to skip before the first special byte of a word where
+ * str_special8 found one.  Its lowest flagged byte is always a true one
+ * (false positives come only from a borrow out of a lower byte), so on a
+ * little-endian machine the count of trailing zero bits finds it; elsewhere
+ * 0, and the caller's byte loop takes over.
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SPECIAL_SKIP(m) ((size_t)__builtin_ctzll(m) >> 3)
+#else
+#define SPECIAL_SKIP(m) ((size_t)0 * (size_t)(m))
+#endif
+
 /*
  * Length (2..4) of the well-formed UTF-8 sequence at p (p[0] >= 0x80), or 0
  * if it is ill-formed: a stray continuation byte, an overlong form, an
@@ -221,6 +241,7 @@ typedef struct {
   const void *null_ud;  /* the null sentinel, compared by address */
   const void *array_mt; /* likewise */
   int errslot;          /* stack slot that receives the error message */
+  int no_seq;           /* enc_seq gave up once after encoding: not again */
   /* tables[i] is the table at path length i: the ancestors of the value
    * being encoded, for cycle detection by a cheap pointer scan. */
   const void *tables[CP_JSON_MAXDEPTH + 1];
@@ -383,7 +404,12 @@ static char esc_short(unsigned char c) {
  *
  * Room: we reserve len + 2 up front, which covers every byte copied as is;
  * the invariant "room >= bytes left + 1" holds through the loop, and only an
- * escape (up to 6 bytes for 1) may need to grow the buffer.
+ * escape (up to 6 bytes for 1) may need to grow the buffer.  So whenever 8
+ * or more bytes are left, 8 may be stored before knowing how many count.
+ *
+ * Plain ASCII goes 8 bytes at a time; a string shorter than 8 bytes (most
+ * keys) is checked as one word made of overlapping loads, and the last
+ * partial word of a longer one as the word that ends at its end.
  */
 static int enc_string(enc_state *e, const char *str, size_t len) {
   static const char hex[] = "0123456789abcdef";
@@ -393,14 +419,52 @@ static int enc_string(enc_state *e, const char *str, size_t len) {
   ENC_RESERVE(e, len + 2);
   o = b->data + b->len;
   *o++ = '"';
+  if (len < 8) {
+    uint64_t x;
+    if (len >= 4) {
+      uint32_t lo = load4(p), hi = load4(end - 4);
+      x = lo | (uint64_t)hi << 32;
+      if (!str_special8(x)) {
+        memcpy(o, &lo, 4);
+        memcpy(o + len - 4, &hi, 4);
+        o += len;
+        p = end;
+      }
+    } else if (len > 0) {
+      /* bytes 0, len/2 and len-1 cover 1..3 bytes; the rest is 'a' */
+      x = (ONES * 'a' << 24) | p[0] | (uint64_t)p[len >> 1] << 8 |
+          (uint64_t)p[len - 1] << 16;
+      if (!str_special8(x)) {
+        o[0] = (char)p[0];
+        o[len >> 1] = (char)p[len >> 1];
+        o[len - 1] = (char)p[len - 1];
+        o += len;
+        p = end;
+      }
+    }
+  }
   while (p < end) {
     unsigned char c;
-    while (end - p >= 8 && !str_special8(load8(p))) {
+    size_t left = (size_t)(end - p);
+    if (left >= 8) {
+      uint64_t m = str_special8(load8(p));
       memcpy(o, p, 8);
-      o += 8;
-      p += 8;
+      if (!m) {
+        o += 8;
+        p += 8;
+        continue;
+      }
+      m = SPECIAL_SKIP(m);
+      o += m;
+      p += m;
+      left -= m;
+    } else if (len >= 8 && !str_special8(load8(end - 8))) {
+      /* The word ending at the end is plain, so its bytes before p were
+       * copied as they are: storing it again rewrites them unchanged. */
+      memcpy(o + left - 8, end - 8, 8);
+      o += left;
+      break;
     }
-    if (p >= end) break;
     c = *p;
     switch (enc_class[c]) {
     case 0:
@@ -409,7 +473,6 @@ static int enc_string(enc_state *e, const char *str, size_t len) {
       break;
     case 1: {
       char sh = esc_short(c);
-      size_t left = (size_t)(end - p);      /* including this byte */
       if ((size_t)(b->data + b->cap - o) < left + 6) {
         b->len = (size_t)(o - b->data);
         if (cp_buf_reserve(b, left + 6) != 0) return enc_nomem(e);
@@ -427,9 +490,14 @@ static int enc_string(enc_state *e, const char *str, size_t len) {
       break;
     }
     default: {
-      size_t n = utf8_seq(p, (size_t)(end - p));
+      size_t n = utf8_seq(p, left);
       if (n == 0) return 1;
-      memcpy(o, p, n);
+      o[0] = (char)p[0];
+      o[1] = (char)p[1];
+      if (n > 2) {
+        o[2] = (char)p[2];
+        if (n > 3) o[3] = (char)p[3];
+      }
       o += n;
       p += n;
       break;
@@ -441,6 +509,54 @@ static int enc_string(enc_state *e, const char *str, size_t len) {
   return 0;
 }
 
+#if CP_FAST_FLOAT
+/*
+ * Text of the double m * 10^q (m an integer < 2^53 without trailing zeros,
+ * the digits found by fmt_double) laid out as printf's "%.Pg" would, with
+ * P = max(15, digits): the same text the snprintf path below gives.
+ */
+static size_t fmt_decimal(char *buf, int neg, unsigned long long m, int q) {
+  char tmp[24], *end = tmp + sizeof tmp, *s = fmt_uint(end, m), *p = buf;
+  int n = (int)(end - s), ex = q + n - 1, prec = n > 15 ? n : 15;
+  if (neg) *p++ = '-';
+  if (ex < -4 || ex >= prec) { /* d[.ddd]e±XX */
+    unsigned ax = (unsigned)(ex < 0 ? -ex : ex);
+    *p++ = s[0];
+    if (n > 1) {
+      *p++ = '.';
+      memcpy(p, s + 1, (size_t)n - 1);
+      p += n - 1;
+    }
+    *p++ = 'e';
+    *p++ = ex < 0 ? '-' : '+';
+    if (ax >= 100) *p++ = (char)('0' + ax / 100);
+    *p++ = (char)('0' + ax / 10 % 10);
+    *p++ = (char)('0' + ax % 10);
+  } else if (q >= 0) { /* ddd000.0 */
+    memcpy(p, s, (size_t)n);
+    p += n;
+    memset(p, '0', (size_t)q);
+    p += q;
+    *p++ = '.';
+    *p++ = '0';
+  } else if (n > -q) { /* ddd.ddd */
+    memcpy(p, s, (size_t)(n + q));
+    p += n + q;
+    *p++ = '.';
+    memcpy(p, s + n + q, (size_t)-q);
+    p += -q;
+  } else { /* 0.000ddd */
+    *p++ = '0';
+    *p++ = '.';
+    memset(p, '0', (size_t)(-q - n));
+    p += -q - n;
+    memcpy(p, s, (size_t)n);
+    p += n;
+  }
+  return (size_t)(p - buf);
+}
+#endif
+
 /*
  * Shortest decimal text of a finite double that strtod reads back exactly,
  * always with '.' or 'e' so Lua reads it back as a float.  buf >= 40 bytes.
@@ -451,45 +567,46 @@ static size_t fmt_double(char *buf, double x) {
   int prec;
   double ax = fabs(x);
 #if CP_FAST_FLOAT
-  /* Fast path for values with a short exact decimal form m / 10^k, the
-   * common case (0.5, 12345.678, 3.141592653589793).  m and 10^k are exact
-   * doubles and m / 10^k is one correctly rounded division, which is what
-   * strtod computes for "m e-k"; so if it equals x the text reads back to x.
-   * The smallest such k gives the fewest digits.  Restricted to the range
-   * where %.15g would print fixed notation too, so both paths look alike. */
-  if (ax >= 1e-4 && ax < 1e15) {
-    int k;
-    for (k = 0; k <= 17; k++) {
-      double y = ax * pow10_tab[k], m;
+  /*
+   * Fast path for values with a short exact decimal form m * 10^q, the
+   * common case (0.5, 12345.678, 3.141592653589793, 6.02214076e+23,
+   * 1.5e-09).  When m < 2^53 and |q| <= 22, m and 10^|q| are exact doubles
+   * and m * 10^q (or m / 10^-q) is one correctly rounded operation, which
+   * is what strtod computes for "m e q"; so if it equals x, the text reads
+   * back to x.  Candidates are tried with 1, 2, ... significant digits, so
+   * the first that reads back is the shortest.  A candidate is ax / 10^q
+   * rounded: with up to 15 digits its error is far below 1/2, so it is the
+   * right one; longer ones may miss and then the slow path decides.
+   *
+   * The decimal exponent of ax is floor(e2*log10(2)) or one more, e2 its
+   * binary exponent.  E takes one more always: an overestimate only makes
+   * the first candidate one of 0 digits (it fails), it never skips a length.
+   */
+  if (ax >= 1e-22 && ax < 1e38) {
+    uint64_t bits;
+    int e2, t, E, nd;
+    memcpy(&bits, &ax, sizeof bits);
+    e2 = (int)((bits >> 52) & 0x7ff) - 1023; /* ax in [2^e2, 2^(e2+1)) */
+    t = e2 * 78913;                          /* 78913 / 2^18 ~ log10(2) */
+    E = (t >= 0 ? t >> 18 : -((-t + (1 << 18) - 1) >> 18)) + 1;
+    for (nd = 1; nd <= 18; nd++) {
+      int q = E - nd + 1;
+      double y, m;
+      if (q > 22) continue;
+      if (q < -22) break;
+      y = q >= 0 ? ax / pow10_tab[q] : ax * pow10_tab[-q];
       if (y >= 9007199254740992.0) break;
-      m = floor(y + 0.5);
-      if (m / pow10_tab[k] == ax) {
-        char tmp[48], *end = tmp + sizeof tmp, *s;
+      /* y + 0.5 rounded down: y >= 0, so truncation is floor (signed, as
+       * it is one instruction on x86-64; y < 2^53 fits) */
+      m = (double)(long long)(y + 0.5);
+      if ((q >= 0 ? m * pow10_tab[q] : m / pow10_tab[-q]) != ax) continue;
+      {
         unsigned long long u = (unsigned long long)m;
-        s = fmt_uint(end, u);
-        n = (size_t)(end - s); /* digits */
-        p = buf;
-        if (x < 0) *p++ = '-';
-        if (k == 0) {
-          memcpy(p, s, n);
-          p += n;
-          *p++ = '.';
-          *p++ = '0';
-        } else if (n <= (size_t)k) { /* 0.00ddd */
-          *p++ = '0';
-          *p++ = '.';
-          memset(p, '0', (size_t)k - n);
-          p += (size_t)k - n;
-          memcpy(p, s, n);
-          p += n;
-        } else {
-          memcpy(p, s, n - (size_t)k);
-          p += n - (size_t)k;
-          *p++ = '.';
-          memcpy(p, s + n - (size_t)k, (size_t)k);
-          p += k;
+        while (u % 10 == 0) { /* not expected; keeps the text canonical */
+          u /= 10;
+          q++;
         }
-        return (size_t)(p - buf);
+        return fmt_decimal(buf, x < 0, u, q);
       }
     }
   }
@@ -521,7 +638,50 @@ static size_t fmt_double(char *buf, double x) {
 
 static int enc_value(enc_state *e, int vi, int d);
 
-static int enc_table(enc_state *e, int ti, int d) {
+/*
+ * The common array in one pass: when lua_next yields the keys 1..n in this
+ * order and nothing else (as PUC Lua and LuaJIT do for a table whose 1..n
+ * sit in its array part), the table is an array by either rule of
+ * enc_table and its elements are encoded as they come, with no second walk
+ * to classify it and no lua_rawgeti.  Anything else (another key, another
+ * order, a hole, an element that fails to encode) restores the output and
+ * the stack and returns 0: enc_table then classifies the table the long
+ * way, so results and error messages are exactly its own.  After one such
+ * retreat with work done, e->no_seq keeps later tables of this call on the
+ * long way, so contrived nestings cannot make the retries compound.
+ * Returns 1 when encoded, 0 to go the long way, -1 out of memory.
+ */
+static int enc_seq(enc_state *e, int ti, int d, lua_Unsigned n) {
+  lua_State *L = e->L;
+  size_t len0 = e->out->len;
+  int top = lua_gettop(L);
+  lua_Unsigned j = 0;
+  ENC_PUTC(e, '[');
+  e->path[d].key_idx = 0;
+  lua_pushnil(L);
+  while (lua_next(L, ti)) {
+    if (j >= n || !lua_isinteger(L, top + 1) ||
+        lua_tointeger(L, top + 1) != (lua_Integer)(j + 1))
+      goto retreat;
+    j++;
+    if (j > 1) ENC_PUTC(e, ',');
+    e->path[d].index = (lua_Integer)j;
+    if (enc_value(e, top + 2, d + 1)) goto retreat;
+    lua_settop(L, top + 1);
+  }
+  if (j == n) {
+    ENC_PUTC(e, ']');
+    return 1;
+  }
+retreat:
+  if (j > 0) e->no_seq = 1;
+  e->out->len = len0;
+  lua_settop(L, top);
+  return 0;
+}
+
+/* Out of line: enc_value, which runs for every scalar, keeps a small frame. */
+static CP_NOINLINE int enc_table(enc_state *e, int ti, int d) {
   lua_State *L = e->L;
   const void *ptr = lua_topointer(L, ti);
   lua_Unsigned n;
@@ -540,6 +700,10 @@ static int enc_table(enc_state *e, int ti, int d) {
     lua_pop(L, 1);
   }
   n = lua_rawlen(L, ti);
+  if ((amt || n > 0) && !e->no_seq) {
+    int r = enc_seq(e, ti, d, n);
+    if (r != 0) return r < 0 ? -1 : 0;
+  }
   if (amt) {
     /* An explicit array: encode 1..max key, holes as null (#t is only a
      * border: {[1]="a",[3]="c"} may have #t == 1).  Other keys would be
@@ -601,10 +765,9 @@ static int enc_table(enc_state *e, int ti, int d) {
 
   ENC_PUTC(e, '{');
   {
-    int first = 1;
+    int first = 1, top = lua_gettop(L) + 2; /* the value's slot */
     lua_pushnil(L);
     while (lua_next(L, ti)) {
-      int top = lua_gettop(L);
       if (!first) ENC_PUTC(e, ',');
       first = 0;
       switch (lua_type(L, top - 1)) {
@@ -726,6 +889,7 @@ int cp_json_encode(lua_State *L, int idx, cp_buf *out) {
   e.L = L;
   e.out = out;
   e.null_ud = e.array_mt = NULL; /* looked up on first use */
+  e.no_seq = 0;
   lua_pushnil(L);
   e.errslot = base + 1;
   r = enc_value(&e, idx, 0);
@@ -757,11 +921,17 @@ static CP_NOINLINE int dec_fail(dec_state *d, const char *what,
   return -1;
 }
 
-static void skip_ws(dec_state *d) {
+static void skip_ws_slow(dec_state *d) {
   const unsigned char *p = d->p, *end = d->end;
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
   d->p = p;
 }
+
+/* Most JSON on the wire has no whitespace: one compare decides. */
+#define skip_ws(d)                                                            \
+  do {                                                                        \
+    if ((d)->p < (d)->end && *(d)->p <= ' ') skip_ws_slow(d);                 \
+  } while (0)
 
 static int hexval(unsigned c) {
   if (c - '0' < 10) return (int)(c - '0');
@@ -799,7 +969,8 @@ static CP_NOINLINE int dec_escaped(dec_state *d, const unsigned char *s,
   o = o0;
   while (s < e) {
     const unsigned char *run = s;
-    while (s < e && *s != '\\') s++;
+    s = memchr(s, '\\', (size_t)(e - s));
+    if (s == NULL) s = e;
     memcpy(o, run, (size_t)(s - run));
     o += s - run;
     if (s >= e) break;
@@ -860,7 +1031,14 @@ static int dec_string(dec_state *d) {
   int escaped = 0;
   for (;;) {
     unsigned c;
-    while (end - p >= 8 && !str_special8(load8(p))) p += 8;
+    while (end - p >= 8) {
+      uint64_t m = str_special8(load8(p));
+      if (m) {
+        p += SPECIAL_SKIP(m); /* to the first special byte */
+        break;
+      }
+      p += 8;
+    }
     if (p >= end) return dec_fail(d, "unterminated string", s - 1);
     c = *p;
     if (c == '"') break;
@@ -923,7 +1101,7 @@ static CP_NOINLINE double dec_slow_double(dec_state *d,
 static int dec_number(dec_state *d) {
   const unsigned char *s = d->p, *p = s, *end = d->end;
   unsigned long long m = 0; /* all digits, while they fit */
-  int neg = 0, overflow = 0, is_float = 0, nd;
+  int neg = 0, overflow = 0, is_float = 0, nd, sig = 0;
   long exp10 = 0;
   if (*p == '-') {
     neg = 1;
@@ -936,11 +1114,16 @@ static int dec_number(dec_state *d) {
     if (p < end && (unsigned)(*p - '0') <= 9)
       return dec_fail(d, "invalid number (leading zero)", s);
   } else {
+    /* Up to 19 digits always fit in m (10^19 < 2^64); more are dropped and
+     * the slow path reads the number. */
     while (p < end && (unsigned)(*p - '0') <= 9) {
-      unsigned dg = (unsigned)(*p - '0');
-      if (m > (~0ULL - dg) / 10) overflow = 1;
-      else m = m * 10 + dg;
-      if (overflow) exp10++; /* digits dropped */
+      if (sig < 19) {
+        m = m * 10 + (unsigned)(*p - '0');
+        sig++;
+      } else {
+        overflow = 1;
+        exp10++; /* digits dropped */
+      }
       p++;
     }
   }
@@ -950,8 +1133,9 @@ static int dec_number(dec_state *d) {
     nd = 0;
     while (p < end && (unsigned)(*p - '0') <= 9) {
       unsigned dg = (unsigned)(*p - '0');
-      if (!overflow && m <= (~0ULL - dg) / 10) {
+      if (sig < 19) {
         m = m * 10 + dg;
+        if (m != 0) sig++; /* leading zeros (0.000x) are not significant */
         exp10--;
       } else {
         overflow = 1;
