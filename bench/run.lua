@@ -274,11 +274,29 @@ local W = {
       { "node JSON", node("w8_node.js", n(200000, 10000)) },
     },
     metrics = {
-      { key = "enc_mbs", label = "encode", unit = "MB/s", better = "higher", targets = { { peer = "lua-cjson", ratio = 1.5 } } },
-      { key = "dec_mbs", label = "decode", unit = "MB/s", better = "higher", targets = { { peer = "lua-cjson", ratio = 1.5 } } },
+      { key = "enc_mbs", label = "encode", unit = "MB/s", better = "higher",
+        targets = { { peer = "lua-cjson", ratio = 1.5 }, { peer = "node JSON", ratio = 1.2 } } },
+      { key = "dec_mbs", label = "decode", unit = "MB/s", better = "higher",
+        targets = { { peer = "lua-cjson", ratio = 1.5 }, { peer = "node JSON", ratio = 1.2 } } },
       { key = "enc_ops", label = "encode", unit = "ops/s", better = "higher", targets = {} },
       { key = "dec_ops", label = "decode", unit = "ops/s", better = "higher", targets = {} },
       { key = "exact", label = "numbers round-trip exactly (1 = yes)", unit = "bool", better = "higher", targets = { { min = 1 } } },
+    },
+  },
+  {
+    id = "W12", title = "big-message: one {\"data\": " .. n(32, 16) .. " MiB of \"x\"} parent → child and back", count = "3 round trips",
+    impls = {
+      { OURS, lua("w12_cp.lua", n(32, 16), 3) },
+      { "node json", node("w12_node.js", n(32, 16), 3, "json") },
+    },
+    metrics = {
+      { key = "ms", unit = "ms/rt", better = "lower",
+        targets = { { peer = "node json", ratio = 1 / 0.2, text = "≤ 0.2× node json" } } },
+      -- VmHWM of each process, read from /proc while the child still runs.
+      { key = "hwm", label = "parent peak RSS", unit = "MiB", better = "lower",
+        targets = { { peer = "node json", ratio = 1 / 0.25, text = "≤ 0.25× node json" } } },
+      { key = "child_hwm", label = "child peak RSS", unit = "MiB", better = "lower",
+        targets = { { peer = "node json", ratio = 1 / 0.25, text = "≤ 0.25× node json" } } },
     },
   },
   {

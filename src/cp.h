@@ -134,6 +134,9 @@ void cp_frame_commit(cp_framer *f, size_t n);
  * next call; 0 when none is left (the rest is kept for the next read); -1
  * when a line is longer than f->max (the buffer is dropped). */
 int cp_frame_next(cp_framer *f, const char **line, size_t *len);
+/* Once the line last returned is used up: a buffer that grew big for it
+ * is released at once, keeping only the bytes that follow the line. */
+void cp_frame_shrink(cp_framer *f);
 /* Bytes of an incomplete line held. */
 size_t cp_frame_pending(const cp_framer *f);
 void cp_frame_free(cp_framer *f);

@@ -59,6 +59,17 @@ int cp_frame_next(cp_framer *f, const char **line, size_t *len) {
   return 0;
 }
 
+void cp_frame_shrink(cp_framer *f) {
+  cp_buf rest = {NULL, 0, 0};
+  size_t n = f->buf.len - f->start;
+  if (f->buf.cap <= CP_FRAME_KEEP || n > CP_FRAME_KEEP) return;
+  if (n > 0 && cp_buf_append(&rest, f->buf.data + f->start, n) != 0) return; /* kept */
+  cp_buf_free(&f->buf);
+  f->buf = rest;
+  f->pos -= f->start;
+  f->start = 0;
+}
+
 size_t cp_frame_pending(const cp_framer *f) {
   return f->buf.len - f->start;
 }

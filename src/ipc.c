@@ -57,6 +57,7 @@
 #define CP_CHAN_HWM (64 * 1024)
 #define CP_CHAN_MAX_DEFAULT ((size_t)64 * 1024 * 1024)
 #define CP_CHAN_KEEP (1024 * 1024) /* buffers bigger than this are freed when empty */
+#define CP_CHAN_BIG (1024 * 1024)  /* a message this long may start a collection */
 
 typedef struct cp_fdmark { /* fds that go with the byte at stream position pos */
   uint64_t pos;
@@ -468,7 +469,20 @@ typedef struct cp_line {
  * delivered, a bad one goes to the error callback instead. */
 static int cp_chan_push_line(lua_State *L, void *ud) {
   cp_line *l = (cp_line *)ud;
-  if (cp_json_decode(L, l->s, l->len)) {
+  int ok;
+  /* A big message: collect first, so that the garbage of earlier ones (the
+   * last big message, typically) is gone before this one is built, rather
+   * than adding to the peak.  Only when the message is at least a quarter
+   * of the Lua heap, so the collection costs at most a few times what
+   * decoding the message costs anyway. */
+  if (l->len >= CP_CHAN_BIG && l->len / 1024 >= (size_t)lua_gc(L, LUA_GCCOUNT, 0) / 4)
+    lua_gc(L, LUA_GCCOLLECT, 0);
+  ok = cp_json_decode(L, l->s, l->len);
+  /* The text is decoded: a buffer that grew for it goes now, before the
+   * handler runs (an echo would otherwise hold it, the value and the
+   * encoded reply at once). */
+  cp_frame_shrink(&l->c->in);
+  if (ok) {
     if (!cp_chan_is_internal(L)) return 1;
     cp_chan_internal(l->c); /* NODE_ messages, with the fds they announce */
     return -1;
