@@ -102,6 +102,24 @@ describe("IPC channel", function()
     H.wait_close(c)
   end)
 
+  it("delivers small messages that follow a big one in the same read, in order", function()
+    -- The big message's read buffer is released once it is decoded; what
+    -- already arrived after it must survive that.
+    local c, msgs = echo_child()
+    local big = string.rep("b", 3 * 1024 * 1024)
+    c:send({ big = big })
+    for i = 1, 50 do c:send(i) end
+    c:send({ big = big .. "2" })
+    c:send("last")
+    H.run_until(function() return #msgs == 53 end, 60000, "big and small echoes")
+    assert.is_true(msgs[1].big == big)
+    for i = 1, 50 do assert.are.equal(i, msgs[i + 1]) end
+    assert.is_true(msgs[52].big == big .. "2")
+    assert.are.equal("last", msgs[53])
+    c:send("exit")
+    H.wait_close(c)
+  end)
+
   it("reads a big message in many chunks in linear time", function()
     -- 4 MiB, then 64 MiB in 64 KiB reads.  Our CPU time (not wall time, so
     -- a busy machine does not matter) grows ~16x if reading is linear, and
