@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cp.h"
 
@@ -36,11 +37,13 @@ static char *cp_buf_grow_mapped(cp_buf *b, size_t cap) {
 #if defined(MREMAP_MAYMOVE) && !defined(CP_PORTABLE)
   if (b->cap >= CP_BUF_MAP) {
     p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) return NULL;
+    if (p != MAP_FAILED) {
 #ifdef MADV_HUGEPAGE
-    (void)madvise(p, cap, MADV_HUGEPAGE);
+      (void)madvise(p, cap, MADV_HUGEPAGE);
 #endif
-    return p;
+      return p;
+    }
+    /* else a new mapping and a copy, as without mremap */
   }
 #endif
   p = (char *)cp_buf_map(cap);
@@ -51,7 +54,7 @@ static char *cp_buf_grow_mapped(cp_buf *b, size_t cap) {
   return p;
 }
 
-int cp_buf_reserve(cp_buf *b, size_t extra) {
+static int cp_buf_grow(cp_buf *b, size_t extra, int exact) {
   size_t need, cap;
   char *p;
   if (b->cap - b->len >= extra) return 0;
@@ -62,7 +65,14 @@ int cp_buf_reserve(cp_buf *b, size_t extra) {
     if (cap > ((size_t)-1) / 2) { cap = need; break; }
     cap *= 2;
   }
-  if (cap >= CP_BUF_MAP) {
+  if (exact && need >= CP_BUF_MAP) {
+    /* Just the pages needed: a mapping that ends inside the last 2 MiB
+     * block gets no huge page there, so the few bytes that end a big
+     * message do not fault in 2 MiB. */
+    cap = (need + 4095) & ~(size_t)4095;
+    if (cap < need) return UV_ENOMEM;
+    p = cp_buf_grow_mapped(b, cap);
+  } else if (cap >= CP_BUF_MAP) {
     cap = (cap + CP_BUF_MAP - 1) & ~(CP_BUF_MAP - 1); /* whole pages */
     if (cap < need) return UV_ENOMEM;                 /* overflow */
     p = cp_buf_grow_mapped(b, cap);
@@ -73,6 +83,28 @@ int cp_buf_reserve(cp_buf *b, size_t extra) {
   b->data = p;
   b->cap = cap;
   return 0;
+}
+
+int cp_buf_reserve(cp_buf *b, size_t extra) {
+  return cp_buf_grow(b, extra, 0);
+}
+
+int cp_buf_reserve_exact(cp_buf *b, size_t extra) {
+  return cp_buf_grow(b, extra, 1);
+}
+
+void cp_buf_trim(cp_buf *b) {
+#ifdef MADV_DONTNEED
+  long pg = sysconf(_SC_PAGESIZE);
+  size_t from;
+  if (b->cap < CP_BUF_MAP || pg <= 0) return;
+  from = (b->len + (size_t)pg - 1) & ~((size_t)pg - 1);
+  /* Past len: spare capacity, whose bytes mean nothing.  Where a huge page
+   * was faulted in for the last bytes received, up to 2 MiB come back. */
+  if (from < b->cap) (void)madvise(b->data + from, b->cap - from, MADV_DONTNEED);
+#else
+  (void)b;
+#endif
 }
 
 int cp_buf_append(cp_buf *b, const void *p, size_t n) {

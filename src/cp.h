@@ -115,6 +115,11 @@ int cp_buf_reserve(cp_buf *b, size_t extra);
 int cp_buf_append(cp_buf *b, const void *p, size_t n);
 /* Drop the first n bytes (memmove the rest down). */
 void cp_buf_consume(cp_buf *b, size_t n);
+/* cp_buf_reserve without the geometric growth, for one big piece (a big
+ * string being encoded): a big buffer gets just the pages it needs. */
+int cp_buf_reserve_exact(cp_buf *b, size_t extra);
+/* Give the memory of a big buffer's spare capacity (past len) back. */
+void cp_buf_trim(cp_buf *b);
 void cp_buf_free(cp_buf *b);
 
 /* ---- frame.c: newline framing of the IPC stream ----------------------- */

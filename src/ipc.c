@@ -470,13 +470,7 @@ typedef struct cp_line {
 static int cp_chan_push_line(lua_State *L, void *ud) {
   cp_line *l = (cp_line *)ud;
   int ok;
-  /* A big message: collect first, so that the garbage of earlier ones (the
-   * last big message, typically) is gone before this one is built, rather
-   * than adding to the peak.  Only when the message is at least a quarter
-   * of the Lua heap, so the collection costs at most a few times what
-   * decoding the message costs anyway. */
-  if (l->len >= CP_CHAN_BIG && l->len / 1024 >= (size_t)lua_gc(L, LUA_GCCOUNT, 0) / 4)
-    lua_gc(L, LUA_GCCOLLECT, 0);
+  if (l->len >= CP_CHAN_BIG) cp_buf_trim(&l->c->in.buf); /* what it holds past the data */
   ok = cp_json_decode(L, l->s, l->len);
   /* The text is decoded: a buffer that grew for it goes now, before the
    * handler runs (an echo would otherwise hold it, the value and the
@@ -551,6 +545,28 @@ static int cp_chan_lines(cp_chan *c) {
   return -1;
 }
 
+static int cp_chan_gc_step(lua_State *L) {
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  return 0;
+}
+
+/*
+ * A big message is arriving: once the bytes held reach a quarter of the Lua
+ * heap (and 1 MiB), collect, so that the garbage of earlier messages (the
+ * last big one, typically: an echo's previous value) is gone before this
+ * one is held and built, rather than adding to the peak.  The collection
+ * costs at most a few times what decoding the message costs anyway.
+ * Protected: a finalizer may raise (Lua 5.2 and 5.3 propagate that).
+ */
+static void cp_chan_gc(cp_chan *c, size_t held0, size_t held1) {
+  lua_State *L = c->h.ctx->L;
+  size_t x = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 256; /* KiB / 4, in bytes */
+  if (x < CP_CHAN_BIG) x = CP_CHAN_BIG;
+  if (held0 >= x || held1 < x || !lua_checkstack(L, 2)) return;
+  lua_pushcfunction(L, cp_chan_gc_step);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
+}
+
 static void cp_chan_read(cp_chan *c) {
   union {
     char buf[CMSG_SPACE(CP_MAX_FDS * sizeof(int))];
@@ -560,7 +576,7 @@ static void cp_chan_read(cp_chan *c) {
   for (i = 0; i < CP_CHAN_READS; i++) {
     struct msghdr msg;
     struct iovec iov;
-    size_t space;
+    size_t space, held0 = cp_frame_pending(&c->in), held1;
     ssize_t n;
     if (c->h.closing || !c->reading) return;
     iov.iov_base = cp_frame_space(&c->in, CP_CHAN_READ, &space);
@@ -595,6 +611,8 @@ static void cp_chan_read(cp_chan *c) {
       return;
     }
     cp_frame_commit(&c->in, (size_t)n);
+    held1 = cp_frame_pending(&c->in);
+    if (held1 >= CP_CHAN_BIG) cp_chan_gc(c, held0, held1);
     cp_poll_message(c->h.ctx);
     if (cp_chan_lines(c) != 0) return;
     if ((size_t)n < space) return; /* drained (or stopped at a message with fds) */

@@ -454,11 +454,18 @@ static char esc_short(unsigned char c) {
  * keys) is checked as one word made of overlapping loads, and the last
  * partial word of a longer one as the word that ends at its end.
  */
+/* A string this long gets a buffer of just its size (cp_buf_reserve_exact)
+ * rather than one that doubles past it. */
+#define ENC_BIG (1024 * 1024)
+
 static int enc_string(enc_state *e, const char *str, size_t len) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)str, *end = p + len;
   cp_buf *b = e->out;
   char *o;
+  if (len >= ENC_BIG && b->cap - b->len < len + 2 &&
+      cp_buf_reserve_exact(b, len + 2) != 0)
+    return enc_nomem(e);
   ENC_RESERVE(e, len + 2);
   o = b->data + b->len;
   *o++ = '"';
