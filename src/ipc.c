@@ -563,6 +563,9 @@ static void cp_chan_gc(cp_chan *c, size_t held0, size_t held1) {
   size_t x = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 256; /* KiB / 4, in bytes */
   if (x < CP_CHAN_BIG) x = CP_CHAN_BIG;
   if (held0 >= x || held1 < x || !lua_checkstack(L, 2)) return;
+#ifdef LUA_GCISRUNNING
+  if (!lua_gc(L, LUA_GCISRUNNING, 0)) return; /* collectgarbage("stop"): left alone */
+#endif
   lua_pushcfunction(L, cp_chan_gc_step);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
 }
