@@ -301,6 +301,31 @@ describe("json", function()
       end
     end)
 
+    it("short decimals in every range get the text of %.15g (exponent form too)", function()
+      -- The double nearest m * 10^k, m of up to 15 digits: the fast path
+      -- must give exactly what the first of %.15g, %.16g, %.17g that reads
+      -- back gives (+ ".0").
+      local function ref(x)
+        local t
+        for p = 15, 17 do
+          t = string.format("%." .. p .. "g", x)
+          if tonumber(t) == x then break end
+        end
+        if not t:find("[%.e]") then t = t .. ".0" end
+        return t
+      end
+      local seed = 7
+      local function rnd(n) seed = (1103515245 * seed + 12345) % 2147483648 return seed % n end
+      for _ = 1, 3000 do
+        local digits = rnd(15) + 1
+        local m = 0
+        for _ = 1, digits do m = m * 10 + rnd(10) end
+        local x = tonumber(("%de%d"):format(m, rnd(70) - 35)) -- the double nearest m*10^k
+        if rnd(2) == 1 then x = -x end
+        if x ~= 0 then assert.equals(ref(x), json.encode(x)) end
+      end
+    end)
+
     it("rejects NaN and infinities naming the path", function()
       assert_contains(err_of(json.encode, 0 / 0), "cannot encode NaN at <root>")
       assert_contains(err_of(json.encode, { x = math.huge }), "cannot encode inf at .x")
