@@ -315,13 +315,13 @@ describe("json", function()
         return t
       end
       local seed = 7
-      local function rnd(n) seed = (1103515245 * seed + 12345) % 2147483648 return seed % n end
+      local function lcg(n) seed = (1103515245 * seed + 12345) % 2147483648 return seed % n end
       for _ = 1, 3000 do
-        local digits = rnd(15) + 1
+        local digits = lcg(15) + 1
         local m = 0
-        for _ = 1, digits do m = m * 10 + rnd(10) end
-        local x = tonumber(("%de%d"):format(m, rnd(70) - 35)) -- the double nearest m*10^k
-        if rnd(2) == 1 then x = -x end
+        for _ = 1, digits do m = m * 10 + lcg(10) end
+        local x = tonumber(("%de%d"):format(m, lcg(70) - 35)) -- the double nearest m*10^k
+        if lcg(2) == 1 then x = -x end
         if x ~= 0 then assert.equals(ref(x), json.encode(x)) end
       end
     end)
