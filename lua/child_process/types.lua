@@ -263,8 +263,10 @@ function ChildProcess:request(value, options, callback) end
 ---@field err cp.Error|nil
 ---@field result any
 local Pending = {}
---- err, result.  Yields inside cp.async; elsewhere runs the loop.  After
---- timeout_ms: an ETIMEDOUT error, and the request goes on.
+--- err, result.  Yields inside cp.async and under the scheduler given to
+--- cp.use_scheduler / cp.use_cqueues (the same wait as ChildProcess:wait);
+--- elsewhere runs the loop.  After timeout_ms: an ETIMEDOUT error, and the
+--- request goes on (math.huge: no limit).
 ---@param timeout_ms? number
 ---@return cp.Error|nil err
 ---@return any result
