@@ -112,6 +112,92 @@ describe("cp.pool", function()
     shut(pool)
   end)
 
+  it("a long map() goes out in batches, between run() tasks queued around it, in order", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    local list = {}
+    for i = 1, 20000 do list[i] = i end
+    list[20] = { op = "echo" } -- nil comes back as nil
+    local before, after = {}, {}
+    for i = 1, 100 do before[i] = pool:run(i) end
+    local job = pool:map(list)
+    for i = 1, 100 do after[i] = pool:run(-i) end
+    assert.are.equal(20200, pool.stats.queued + pool.stats.running)
+    -- Changes to the list after map() do not reach the workers.
+    for i = 1, 20000 do list[i] = "changed" end
+    local err, res = job:wait(60000)
+    assert.is_nil(err)
+    for i = 1, 20000 do
+      if i == 20 then assert.is_nil(res[i]) else assert.are.equal(2 * i, res[i]) end
+    end
+    wait_all(before)
+    wait_all(after)
+    for i = 1, 100 do
+      assert.are.equal(2 * i, select(2, before[i]:wait()))
+      assert.are.equal(-2 * i, select(2, after[i]:wait()))
+    end
+    assert.are.equal(20200, pool.stats.done)
+    assert.are.equal(0, pool.stats.queued)
+    -- Several items fail in one batch: the job fails with the first index.
+    local l2 = {}
+    for i = 1, 5000 do l2[i] = i end
+    l2[4321] = { op = "fail", code = "E2", msg = "second" }
+    l2[1234] = { op = "fail", code = "E1", msg = "first" }
+    local e2, r2 = pool:map(l2):wait(60000)
+    assert.is_nil(r2)
+    assert.are.equal("E1", e2.code)
+    assert.are.equal(1234, e2.index)
+    assert.are.equal(2, pool.stats.failed)
+    shut(pool)
+  end)
+
+  it("a worker killed in the middle of a map() fails the map once; the other tasks are answered", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    ready_workers(pool, 2)
+    local list = {}
+    for i = 1, 20000 do list[i] = i end
+    list[9000] = { op = "kill9" }
+    local calls, got = 0, nil
+    local job = pool:map(list, function(e, r)
+      calls = calls + 1
+      got = { e, r }
+    end)
+    local later = {}
+    for i = 1, 50 do later[i] = pool:run(i) end
+    local err, res = job:wait(60000)
+    assert.is_nil(res)
+    assert.are.equal("ERR_WORKER_EXITED", err.code)
+    assert.are.equal("SIGKILL", err.signal)
+    assert.is_true(err.index >= 1 and err.index <= 9000, "index " .. tostring(err.index))
+    wait_all(later)
+    for i = 1, 50 do assert.are.equal(2 * i, select(2, later[i]:wait())) end
+    H.run_until(function() return calls > 0 end, 5000, "map callback")
+    assert.are.equal(1, calls)
+    assert.are.equal(err, got[1])
+    -- Every item is counted once: done + failed.
+    assert.are.equal(20050, pool.stats.done + pool.stats.failed)
+    assert.is_true(pool.stats.failed >= 1)
+    ready_workers(pool, 2) -- replaced
+    shut(pool)
+  end)
+
+  it("terminate() during a long map() fails it and what is queued, once", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    ready_workers(pool, 2)
+    local list = {}
+    for i = 1, 200000 do list[i] = { op = "echo", v = i } end
+    local calls = 0
+    local job = pool:map(list, function() calls = calls + 1 end)
+    local tail = pool:run(1)
+    H.run_until(function() return pool.stats.done > 0 end, 20000, "some items done")
+    pool:terminate()
+    assert.is_true(job.done)
+    assert.are.equal("ERR_POOL_TERMINATED", (job:wait()).code)
+    assert.are.equal("ERR_POOL_TERMINATED", (tail:wait()).code)
+    assert.are.equal(200001, pool.stats.done + pool.stats.failed)
+    H.run_until(function() return pool.closed end, 20000, "terminated")
+    assert.are.equal(1, calls)
+  end)
+
   it("a task's error comes back with code and traceback; the tasks around it are fine", function()
     local pool = new_pool(WORKER, { size = 1 })
     local jobs = {}

@@ -279,7 +279,7 @@ function Pending:wait(timeout_ms) end
 ---@field maxTasksPerWorker? integer recycle a worker after this many tasks
 ---@field idleTimeout? number       ms; idle workers exit (they come back on demand)
 ---@field concurrency? integer      tasks (or batches) a worker holds at once (default 1)
----@field batch? integer            most tasks sent in one message (default 64; 1 with taskTimeout)
+---@field batch? integer            most tasks sent in one message (default 64 run() tasks, 1024 map() items; 1 with taskTimeout)
 ---@field args? string[]            the workers' arguments
 
 ---@class cp.PoolStats
