@@ -396,6 +396,9 @@ W[#W + 1] = {
     { key = "crash_ms", label = "crash → replacement ready", unit = "ms", better = "lower",
       targets = { { peer = "python multiprocessing", ratio = 5, text = "≤ 0.2× python" },
                   { peer = WORKERPOOL, ratio = 5, text = "≤ 0.2× workerpool" } } },
+    -- CPU time: the parent's, plus each worker's own until it was ready.
+    { key = "start_cpu", label = "pool start, CPU time of parent and workers", unit = "ms", better = "lower", targets = {} },
+    { key = "crash_cpu", label = "crash → replacement, CPU time of parent and replacement", unit = "ms", better = "lower", targets = {} },
   },
 }
 
