@@ -184,9 +184,12 @@ function ChildProcess:postMessage(value, list)
   return transfer.post(fields._channel, value, list, 2, "postMessage")
 end
 
---- request(value [, options] [, cb]) → a pending request (request.lua).
+--- request(value [, options] [, cb]) → a pending request (request.lua,
+--- loaded on first use).
+local request
 function ChildProcess:request(value, opts, cb)
-  return require("child_process.request").request(self, value, opts, cb)
+  request = request or require("child_process.request").request
+  return request(self, value, opts, cb)
 end
 
 --- Close the channel once what was sent is written; both sides get

@@ -17,6 +17,7 @@ local core = require("child_process.core")
 local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local request = require("child_process.request")
+local move = require("child_process.compat").move
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local pending, remote_error = request.pending, request.remote_error
@@ -499,7 +500,7 @@ function Pool:_pump()
         end
         rec = { map = head.map, i = first, n = b }
         msg = { [KEY] = "req", id = id,
-          batch = table.move(head.map.items, first, first + b - 1, 1, {}) }
+          batch = move(head.map.items, first, first + b - 1, 1, {}) }
       elseif b == 1 then
         rec = take(self)
         msg = { [KEY] = "req", id = id, data = rec.data }
@@ -657,7 +658,7 @@ function Pool:map(list, cb)
   local job = pending(cb)
   job.items = items
   -- Sized at once: slices settle out of order.
-  job.results = setmetatable(table.move(items, 1, n, 1, {}), core.json.array_mt)
+  job.results = setmetatable(move(items, 1, n, 1, {}), core.json.array_mt)
   job.left = n
   if self._closing then
     job:_fail_now(mkerror(self._terminated and "ERR_POOL_TERMINATED" or "ERR_POOL_CLOSED", "the pool is closed"))

@@ -186,8 +186,11 @@ function M.request(child, value, opts, cb)
   if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout == timeout) then
     argerror(2, "request", "option 'timeout' must be a non-negative number, got " .. tostring(timeout))
   end
-  local p = M.pending(cb)
-  local ch = child.connected and child._channel
+  local p = setmetatable({ _cb = cb }, Pending)
+  -- (The child's fields directly: each through the userdata's __index
+  -- would cost a C call per request.)
+  local fields = core.fields(child)
+  local ch = fields.connected and fields._channel
   if not ch then
     -- Still check the value, as send does: a bad value is the caller's bug.
     local ok, e = pcall(core.json.encode, value)
@@ -195,7 +198,7 @@ function M.request(child, value, opts, cb)
     p:_fail_now(closed_error())
     return p
   end
-  local st = state(child)
+  local st = fields._requests or state(child)
   local id = st.next + 1
   local res, err = ch:send({ [KEY] = "req", id = id, data = value })
   if res == nil then argerror(1, "request", "value cannot be encoded: " .. err) end
