@@ -37,7 +37,7 @@ M.Pending = Pending
 
 --- A pending answer; cb(err, result) runs once it is settled.
 function M.pending(cb)
-  return setmetatable({ _cb = cb }, Pending)
+  return setmetatable({ _cb = cb, done = false }, Pending)
 end
 
 --- Settle: run the callback and wake the coroutines in wait().  The first
@@ -186,7 +186,8 @@ function M.request(child, value, opts, cb)
   if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout == timeout) then
     argerror(2, "request", "option 'timeout' must be a non-negative number, got " .. tostring(timeout))
   end
-  local p = setmetatable({ _cb = cb }, Pending)
+  -- (Sized once: id, done and result fit without growing the table.)
+  local p = setmetatable({ _cb = cb, done = false, id = false }, Pending)
   -- (The child's fields directly: each through the userdata's __index
   -- would cost a C call per request.)
   local fields = core.fields(child)
