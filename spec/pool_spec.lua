@@ -198,6 +198,58 @@ describe("cp.pool", function()
     assert.are.equal(1, calls)
   end)
 
+  it("map() keeps maxTasksPerWorker, concurrency and batch; with taskTimeout a stuck item fails alone", function()
+    local function list(n, f)
+      local t = {}
+      for i = 1, n do t[i] = f and f(i) or i end
+      return t
+    end
+    local pool = new_pool(WORKER, { size = 1, maxTasksPerWorker = 3 })
+    local err, res = pool:map(list(10, function() return { op = "pid" } end)):wait(20000)
+    assert.is_nil(err)
+    local per = {}
+    for i = 1, 10 do per[res[i]] = (per[res[i]] or 0) + 1 end
+    local workers = 0
+    for _, k in pairs(per) do
+      workers = workers + 1
+      assert.is_true(k <= 3, "a worker ran " .. k .. " items")
+    end
+    assert.is_true(workers >= 4)
+    shut(pool)
+    pool = new_pool(WORKER, { size = 2, concurrency = 2, batch = 5 })
+    err, res = pool:map(list(1000)):wait(20000)
+    assert.is_nil(err)
+    for i = 1, 1000 do assert.are.equal(2 * i, res[i]) end
+    shut(pool)
+    pool = new_pool(WORKER, { size = 2, taskTimeout = 500 })
+    local l = list(50)
+    l[17] = { op = "hang" }
+    err, res = pool:map(l):wait(20000)
+    assert.is_nil(res)
+    assert.are.equal("ETIMEDOUT", err.code)
+    assert.are.equal(17, err.index)
+    assert.are.equal(49, pool.stats.done)
+    assert.are.equal(1, pool.stats.failed)
+    local e2, r2 = pool:map(list(100)):wait(20000)
+    assert.is_nil(e2)
+    assert.are.equal(200, r2[100])
+    shut(pool)
+  end)
+
+  it("close() during a long map() finishes it first", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    local l = {}
+    for i = 1, 50000 do l[i] = i end
+    local job = pool:map(l)
+    local closed = false
+    pool:close(function() closed = true end)
+    local err, res = job:wait(60000)
+    assert.is_nil(err)
+    assert.are.equal(50000, #res)
+    assert.are.equal(100000, res[50000])
+    H.run_until(function() return closed end, 20000, "closed")
+  end)
+
   it("a task's error comes back with code and traceback; the tasks around it are fine", function()
     local pool = new_pool(WORKER, { size = 1 })
     local jobs = {}
