@@ -372,7 +372,7 @@ W[#W + 1] = {
   setup = ensure_workerpool,
   impls = {
     { OURS, lua("w11_cp.lua", n(100000, 5000)) },
-    { "python multiprocessing imap chunksize=1", "python3 bench/w11_py.py " .. n(100000, 5000) },
+    { "python multiprocessing imap chunksize=1", "python3 bench/w11_py.py imap " .. n(100000, 5000) },
     { "npm workerpool (process)", "env W11_NPM_DIR=" .. NPM .. " " .. node("w11_workerpool.js", n(100000, 5000), NPM) },
   },
   metrics = {
@@ -380,6 +380,60 @@ W[#W + 1] = {
       targets = { { peer = "python multiprocessing imap chunksize=1", ratio = 3 }, { peer = "npm workerpool (process)", ratio = 5 } } },
     -- CPU time of the parent and both workers over the timed tasks.
     { key = "cpu", label = "CPU time of parent and workers", unit = "µs/task", better = "lower", targets = {} },
+  },
+}
+
+local WORKERPOOL = "npm workerpool (process)"
+local function workerpool(script, ...) return "env W11_NPM_DIR=" .. NPM .. " " .. node(script, ...) end
+
+W[#W + 1] = {
+  id = "W11b", title = "pool: pool:map over a list of numbers n → n*2, pool of 2 workers", count = n(1000000, 100000) .. " items",
+  impls = {
+    { OURS, lua("w11b_cp.lua", n(1000000, 100000)) },
+    { "python multiprocessing Pool.map (default chunks)", "python3 bench/w11_py.py map " .. n(1000000, 100000) },
+  },
+  metrics = {
+    { key = "rate", unit = "items/s", better = "higher",
+      targets = { { peer = "python multiprocessing Pool.map (default chunks)", ratio = 0.5 } } },
+    { key = "cpu", label = "CPU time of parent and workers", unit = "µs/item", better = "lower", targets = {} },
+  },
+}
+
+W[#W + 1] = {
+  id = "W11c", title = "pool: start (2 workers ready); a task that ends its worker → replacement ready", count = n(20, 5) .. " pools",
+  setup = ensure_workerpool,
+  impls = {
+    { OURS, lua("w11c_cp.lua", n(20, 5)) },
+    { "python multiprocessing", "python3 bench/w11_py.py start " .. n(20, 5) },
+    { WORKERPOOL, workerpool("w11c_workerpool.js", n(20, 5), NPM) },
+  },
+  metrics = {
+    { key = "start_ms", label = "pool start", unit = "ms", better = "lower",
+      targets = { { peer = "python multiprocessing", ratio = 5, text = "≤ 0.2× python" },
+                  { peer = WORKERPOOL, ratio = 5, text = "≤ 0.2× workerpool" } } },
+    { key = "crash_ms", label = "crash → replacement ready", unit = "ms", better = "lower",
+      targets = { { peer = "python multiprocessing", ratio = 5, text = "≤ 0.2× python" },
+                  { peer = WORKERPOOL, ratio = 5, text = "≤ 0.2× workerpool" } } },
+    -- CPU time: the parent's, plus each worker's own until it was ready.
+    { key = "start_cpu", label = "pool start, CPU time of parent and workers", unit = "ms", better = "lower", targets = {} },
+    { key = "crash_cpu", label = "crash → replacement, CPU time of parent and replacement", unit = "ms", better = "lower", targets = {} },
+  },
+}
+
+-- W11d's reference: W5's send / "message" round trip, alternated with it
+-- in the same block (drift between blocks would pass for a cost).
+local W5_SAME = "W5 send/message round trip, same block"
+W[#W + 1] = {
+  id = "W11d", title = "request/response round trip {\"i\":n,\"text\":\"hello\"}: child:request + process.handle",
+  count = n(20000, 2000) .. " round trips",
+  impls = {
+    { OURS, lua("w11d_cp.lua", n(20000, 2000)) },
+    { W5_SAME, lua("ipc_cp.lua", "w5", n(20000, 2000)) },
+  },
+  metrics = {
+    { key = "rtt", unit = "µs/rt", better = "lower", info_own = "W5",
+      targets = { { peer = W5_SAME, ratio = 1 / 1.2, text = "≤ 1.2× W5" } } },
+    { key = "cpu", label = "CPU time of both processes", unit = "µs/rt", better = "lower", targets = {} },
   },
 }
 

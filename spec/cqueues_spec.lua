@@ -114,6 +114,125 @@ local function behaves(install)
     assert.is_true(ticks >= 5, "ticks: " .. ticks)
   end)
 
+
+  -- Requests and pool jobs wait through the same waiter as children
+  -- (SPEC §9: wait() "yields inside cp.async", and under a scheduler too).
+  it("a request's wait() yields while the reply is on its way", function()
+    local cq = cqueues.new()
+    local waiting, ticks_while_waiting, result = false, 0, nil
+    local c = cp.fork(H.fixtures .. "req_worker.lua")
+    finally(function()
+      if not c._closed then
+        c:kill("SIGKILL")
+        H.wait_close(c, 10000)
+      end
+    end)
+    cq:wrap(function()
+      waiting = true
+      result = table.pack(c:request({ op = "exec", cmd = "sleep 0.5; echo slow" }):wait(10000))
+      waiting = false
+    end)
+    cq:wrap(function()
+      repeat
+        cqueues.sleep(0.01)
+        if waiting then ticks_while_waiting = ticks_while_waiting + 1 end
+      until result
+    end)
+    loop(cq)
+    assert.are.same({ n = 2, [2] = "slow\n" }, result)
+    assert.is_true(ticks_while_waiting >= 10, "ticks while waiting: " .. ticks_while_waiting)
+    c:disconnect()
+    H.wait_close(c, 10000)
+  end)
+
+  it("a pool job's wait() yields; jobs of several coroutines wait at once", function()
+    local cq = cqueues.new()
+    local pool = cp.pool(H.fixtures .. "req_worker.lua", { size = 2 })
+    finally(function()
+      if not pool.closed then
+        pool:terminate()
+        H.run_until(function() return pool.closed end, 20000, "pool terminated")
+      end
+    end)
+    local N, in_flight, max_in_flight, got, ticks = 4, 0, 0, {}, 0
+    for i = 1, N do
+      cq:wrap(function()
+        local job = pool:run({ op = "exec", cmd = "sleep 0.2; echo " .. i })
+        in_flight = in_flight + 1
+        if in_flight > max_in_flight then max_in_flight = in_flight end
+        got[i] = table.pack(job:wait(20000))
+        in_flight = in_flight - 1
+      end)
+    end
+    cq:wrap(function()
+      repeat
+        cqueues.sleep(0.01)
+        ticks = ticks + 1
+      until #got == N and got[1] and got[2] and got[3] and got[4]
+    end)
+    loop(cq, 30)
+    for i = 1, N do assert.are.same({ n = 2, [2] = i .. "\n" }, got[i]) end
+    assert.are.equal(N, max_in_flight) -- a blocking wait would make it 1
+    assert.is_true(ticks >= 10, "ticks: " .. ticks)
+    local closed = false
+    pool:close(function() closed = true end)
+    H.run_until(function() return closed end, 20000, "pool closed")
+  end)
+
+  it("a request's wait(ms) times out with ETIMEDOUT; the request goes on", function()
+    local cq = cqueues.new()
+    local c = cp.fork(H.fixtures .. "req_worker.lua")
+    finally(function()
+      if not c._closed then
+        c:kill("SIGKILL")
+        H.wait_close(c, 10000)
+      end
+    end)
+    local first, second, ticks = nil, nil, 0
+    cq:wrap(function()
+      local p = c:request({ op = "exec", cmd = "sleep 0.4; echo later" })
+      first = table.pack(p:wait(50))
+      second = table.pack(p:wait(10000))
+    end)
+    cq:wrap(function()
+      repeat
+        cqueues.sleep(0.01)
+        ticks = ticks + 1
+      until second
+    end)
+    loop(cq)
+    assert.are.equal("ETIMEDOUT", first[1].code)
+    assert.is_nil(first[2])
+    assert.are.same({ n = 2, [2] = "later\n" }, second)
+    assert.is_true(ticks >= 5, "ticks: " .. ticks)
+    c:disconnect()
+    H.wait_close(c, 10000)
+  end)
+
+  it("wakes a request's waiter whose reply another coroutine's loop run took in", function()
+    local cq = cqueues.new()
+    local c = cp.fork(H.fixtures .. "req_worker.lua")
+    finally(function()
+      if not c._closed then
+        c:kill("SIGKILL")
+        H.wait_close(c, 10000)
+      end
+    end)
+    local p = c:request({ op = "double", n = 21 })
+    local waiting, result = false, nil
+    cq:wrap(function()
+      waiting = true
+      result = table.pack(p:wait())
+    end)
+    cq:wrap(function()
+      while not waiting do cqueues.sleep(0) end
+      while not p.done do core.run("once") end
+    end)
+    loop(cq, 10)
+    assert.are.same({ n = 2, [2] = 42 }, result)
+    c:disconnect()
+    H.wait_close(c, 10000)
+  end)
 end
 
 describe("the README's cqueues hook over cp.use_scheduler", function()

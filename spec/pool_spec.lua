@@ -112,6 +112,144 @@ describe("cp.pool", function()
     shut(pool)
   end)
 
+  it("a long map() goes out in batches, between run() tasks queued around it, in order", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    local list = {}
+    for i = 1, 20000 do list[i] = i end
+    list[20] = { op = "echo" } -- nil comes back as nil
+    local before, after = {}, {}
+    for i = 1, 100 do before[i] = pool:run(i) end
+    local job = pool:map(list)
+    for i = 1, 100 do after[i] = pool:run(-i) end
+    assert.are.equal(20200, pool.stats.queued + pool.stats.running)
+    -- Changes to the list after map() do not reach the workers.
+    for i = 1, 20000 do list[i] = "changed" end
+    local err, res = job:wait(60000)
+    assert.is_nil(err)
+    for i = 1, 20000 do
+      if i == 20 then assert.is_nil(res[i]) else assert.are.equal(2 * i, res[i]) end
+    end
+    wait_all(before)
+    wait_all(after)
+    for i = 1, 100 do
+      assert.are.equal(2 * i, select(2, before[i]:wait()))
+      assert.are.equal(-2 * i, select(2, after[i]:wait()))
+    end
+    assert.are.equal(20200, pool.stats.done)
+    assert.are.equal(0, pool.stats.queued)
+    -- Several items fail in one batch: the job fails with the first index.
+    local l2 = {}
+    for i = 1, 5000 do l2[i] = i end
+    l2[4321] = { op = "fail", code = "E2", msg = "second" }
+    l2[1234] = { op = "fail", code = "E1", msg = "first" }
+    local e2, r2 = pool:map(l2):wait(60000)
+    assert.is_nil(r2)
+    assert.are.equal("E1", e2.code)
+    assert.are.equal(1234, e2.index)
+    assert.are.equal(2, pool.stats.failed)
+    shut(pool)
+  end)
+
+  it("a worker killed in the middle of a map() fails the map once; the other tasks are answered", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    ready_workers(pool, 2)
+    local list = {}
+    for i = 1, 20000 do list[i] = i end
+    list[9000] = { op = "kill9" }
+    local calls, got = 0, nil
+    local job = pool:map(list, function(e, r)
+      calls = calls + 1
+      got = { e, r }
+    end)
+    local later = {}
+    for i = 1, 50 do later[i] = pool:run(i) end
+    local err, res = job:wait(60000)
+    assert.is_nil(res)
+    assert.are.equal("ERR_WORKER_EXITED", err.code)
+    assert.are.equal("SIGKILL", err.signal)
+    assert.is_true(err.index >= 1 and err.index <= 9000, "index " .. tostring(err.index))
+    wait_all(later)
+    for i = 1, 50 do assert.are.equal(2 * i, select(2, later[i]:wait())) end
+    H.run_until(function() return calls > 0 end, 5000, "map callback")
+    assert.are.equal(1, calls)
+    assert.are.equal(err, got[1])
+    -- Every item is counted once: done + failed.
+    assert.are.equal(20050, pool.stats.done + pool.stats.failed)
+    assert.is_true(pool.stats.failed >= 1)
+    ready_workers(pool, 2) -- replaced
+    shut(pool)
+  end)
+
+  it("terminate() during a long map() fails it and what is queued, once", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    ready_workers(pool, 2)
+    local list = {}
+    for i = 1, 200000 do list[i] = { op = "echo", v = i } end
+    local calls = 0
+    local job = pool:map(list, function() calls = calls + 1 end)
+    local tail = pool:run(1)
+    H.run_until(function() return pool.stats.done > 0 end, 20000, "some items done")
+    pool:terminate()
+    assert.is_true(job.done)
+    assert.are.equal("ERR_POOL_TERMINATED", (job:wait()).code)
+    assert.are.equal("ERR_POOL_TERMINATED", (tail:wait()).code)
+    assert.are.equal(200001, pool.stats.done + pool.stats.failed)
+    H.run_until(function() return pool.closed end, 20000, "terminated")
+    assert.are.equal(1, calls)
+  end)
+
+  it("map() keeps maxTasksPerWorker, concurrency and batch; with taskTimeout a stuck item fails alone", function()
+    local function list(n, f)
+      local t = {}
+      for i = 1, n do t[i] = f and f(i) or i end
+      return t
+    end
+    local pool = new_pool(WORKER, { size = 1, maxTasksPerWorker = 3 })
+    local err, res = pool:map(list(10, function() return { op = "pid" } end)):wait(20000)
+    assert.is_nil(err)
+    local per = {}
+    for i = 1, 10 do per[res[i]] = (per[res[i]] or 0) + 1 end
+    local workers = 0
+    for _, k in pairs(per) do
+      workers = workers + 1
+      assert.is_true(k <= 3, "a worker ran " .. k .. " items")
+    end
+    assert.is_true(workers >= 4)
+    shut(pool)
+    pool = new_pool(WORKER, { size = 2, concurrency = 2, batch = 5 })
+    err, res = pool:map(list(1000)):wait(20000)
+    assert.is_nil(err)
+    for i = 1, 1000 do assert.are.equal(2 * i, res[i]) end
+    shut(pool)
+    pool = new_pool(WORKER, { size = 2, taskTimeout = 500 })
+    local l = list(50)
+    l[17] = { op = "hang" }
+    err, res = pool:map(l):wait(20000)
+    assert.is_nil(res)
+    assert.are.equal("ETIMEDOUT", err.code)
+    assert.are.equal(17, err.index)
+    assert.are.equal(49, pool.stats.done)
+    assert.are.equal(1, pool.stats.failed)
+    local e2, r2 = pool:map(list(100)):wait(20000)
+    assert.is_nil(e2)
+    assert.are.equal(200, r2[100])
+    shut(pool)
+  end)
+
+  it("close() during a long map() finishes it first", function()
+    local pool = new_pool(WORKER, { size = 2 })
+    local l = {}
+    for i = 1, 50000 do l[i] = i end
+    local job = pool:map(l)
+    local closed = false
+    pool:close(function() closed = true end)
+    local err, res = job:wait(60000)
+    assert.is_nil(err)
+    assert.are.equal(50000, #res)
+    assert.are.equal(100000, res[50000])
+    H.run_until(function() return closed end, 20000, "closed")
+  end)
+
   it("a task's error comes back with code and traceback; the tasks around it are fine", function()
     local pool = new_pool(WORKER, { size = 1 })
     local jobs = {}

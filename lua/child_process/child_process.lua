@@ -28,14 +28,11 @@ M.ChildProcess = ChildProcess
 -- Completion: close, and what wait() returns
 ---------------------------------------------------------------------------
 
--- Coroutines started by cp.async: inside them wait() yields.
-local async_threads = setmetatable({}, { __mode = "k" })
-M.async_threads = async_threads -- request.lua runs handlers in such coroutines
+-- Coroutines started by cp.async: inside them wait() yields (scheduler.lua).
+local async_threads = scheduler.async_threads
+M.async_threads = async_threads
 
--- A coroutine closed by its owner (coroutine.close: the task was
--- cancelled) while it waited is not resumed.
 local function resume(co, ...)
-  if coroutine.status(co) == "dead" then return end
   local ok, err = coroutine.resume(co, ...)
   if not ok then error(debug.traceback(co, err), 0) end
 end
@@ -47,24 +44,7 @@ function ChildProcess:_complete(...)
   self._result = compat.pack(...)
   local waiters = self._waiters
   self._waiters = nil
-  if waiters then
-    -- Wake every waiter even if one raises: the first error propagates
-    -- now, later ones from the next turn of the loop.
-    local first
-    for i = 1, #waiters do
-      local w = waiters[i]
-      if not w.woken then
-        w.woken = true
-        if w.timer then w.timer:close() end
-        -- w.wake: a wait under another scheduler (scheduler.lua).
-        local ok, err = pcall(w.wake or resume, w.co, ...)
-        if not ok then
-          if first == nil then first = { err } else defer(error, err, 0) end
-        end
-      end
-    end
-    if first then error(first[1], 0) end
-  end
+  if waiters then scheduler.wake(waiters, ...) end
 end
 
 -- One of the things `close` waits for is over (exit, a readable pipe, the
@@ -204,9 +184,12 @@ function ChildProcess:postMessage(value, list)
   return transfer.post(fields._channel, value, list, 2, "postMessage")
 end
 
---- request(value [, options] [, cb]) → a pending request (request.lua).
+--- request(value [, options] [, cb]) → a pending request (request.lua,
+--- loaded on first use).
+local request
 function ChildProcess:request(value, opts, cb)
-  return require("child_process.request").request(self, value, opts, cb)
+  request = request or require("child_process.request").request
+  return request(self, value, opts, cb)
 end
 
 --- Close the channel once what was sent is written; both sides get
@@ -295,6 +278,21 @@ end
 -- wait() and async()
 ---------------------------------------------------------------------------
 
+-- What scheduler.wait needs to know of a child.
+local WAIT = {
+  done = function(self) return self._done end,
+  result = function(self) return compat.unpack(self._result, 1, self._result.n) end,
+  timed_out = function() return nil, "timeout" end,
+  stuck = "wait(): the loop has no work left but the child has not closed (is one of its streams paused?)",
+  -- An unref'd child would not keep the loop waiting: hold it meanwhile.
+  hold = function(self)
+    if not self._unrefd then return false end
+    each_handle(self, "ref")
+    return true
+  end,
+  release = function(self) each_handle(self, "unref") end,
+}
+
 --- wait([timeout_ms]) → what the completion callback gets: `code, signal`
 --- for spawn and fork, `err, stdout, stderr` for exec and execFile.  In a
 --- cp.async coroutine, or one run by the scheduler given to
@@ -302,57 +300,7 @@ end
 --- loop.  On timeout:
 --- nil, "timeout" (the child keeps running).
 function ChildProcess:wait(timeout)
-  if timeout ~= nil then
-    argcheck(type(timeout) == "number" and timeout >= 0 and timeout == timeout, 1, "wait",
-      "timeout must be a non-negative number, got " .. tostring(timeout))
-    -- math.huge, and anything no timer can hold, is no limit.
-    timeout = timeout < 2 ^ 53 and math.tointeger(math.floor(timeout)) or nil
-  end
-  if self._done then return compat.unpack(self._result, 1, self._result.n) end
-  local co = coroutine.running()
-  if async_threads[co] then
-    local w = { co = co }
-    self._waiters = self._waiters or {}
-    table.insert(self._waiters, w)
-    if timeout then
-      w.timer = core.timer()
-      w.timer:start(timeout, 0, function()
-        w.timer:close()
-        if not w.woken then
-          w.woken = true
-          resume(co, nil, "timeout")
-        end
-      end)
-    end
-    return coroutine.yield()
-  end
-  if core.running() then
-    error("wait() called from inside an event callback: the loop is not re-entrant; "
-      .. "use cp.async(fn) and call wait() inside it", 2)
-  end
-  if scheduler.managed() then return scheduler.wait(self, timeout, each_handle) end
-  local timer, timed_out
-  if timeout then
-    timer = core.timer()
-    timer:start(timeout, 0, function() timed_out = true end)
-  end
-  -- An unref'd child would not keep run("once") waiting: hold it meanwhile.
-  local unrefd = self._unrefd
-  if unrefd then each_handle(self, "ref") end
-  local ok, err = pcall(function()
-    while not self._done and not timed_out do
-      if not core.run("once") and not self._done and not timed_out then
-        -- Nothing left that could end the wait: fail rather than spin.
-        error("wait(): the loop has no work left but the child has not closed "
-          .. "(is one of its streams paused?)", 0)
-      end
-    end
-  end)
-  if unrefd and not self._done then each_handle(self, "unref") end
-  if timer then timer:close() end
-  if not ok then error(err, 0) end
-  if not self._done then return nil, "timeout" end
-  return compat.unpack(self._result, 1, self._result.n)
+  return scheduler.wait(self, scheduler.timeout_arg(timeout), WAIT)
 end
 
 --- Is `co` a coroutine started by cp.async (where waiting yields)?

@@ -10,11 +10,14 @@
 --- The hot path: when many tasks wait, several go to a worker in one
 --- message (a batch, at most `batch` tasks, run one after another there),
 --- and the next batch leaves before the callbacks of the last one run, so
---- that the worker computes while the parent settles.
+--- that the worker computes while the parent settles.  A map() is one
+--- queue entry (a slice of its list), cut into batches as workers free up
+--- and settled a batch at a time: no table per item.
 local core = require("child_process.core")
 local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local request = require("child_process.request")
+local move = require("child_process.compat").move
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local pending, remote_error = request.pending, request.remote_error
@@ -33,7 +36,10 @@ local POOL_KEYS = {
   idleTimeout = true, concurrency = true, batch = true, args = true,
 }
 
-local BATCH = 64 -- default largest batch
+local BATCH = 64 -- default largest batch of run() tasks
+-- (map() items: more per message, as Python's Pool.map chunks, yet enough
+-- messages that both workers get a share and a failure stays local.)
+local MAP_BATCH = 1024
 
 --- Number of CPUs online (the default size).
 function M.cpus()
@@ -136,6 +142,17 @@ local function exited_error(w, code, sig)
     { exitCode = code, signal = sig, pid = w.pid })
 end
 
+-- A batch record's tasks as a list: a slice of a map() gets a task table
+-- per item here, on the (rare) paths that fail tasks one by one.
+local function expand(rec)
+  local m = rec.map
+  if m then
+    for j = 1, rec.n do rec[j] = { map = m, i = rec.i + j - 1 } end
+    rec.map = nil
+  end
+  return rec
+end
+
 -- Tasks in flight on w, oldest batch first, and forget them.
 local function take_inflight(w)
   local ids = {}
@@ -145,6 +162,7 @@ local function take_inflight(w)
   for _, id in ipairs(ids) do
     local rec = w.inflight[id]
     if rec.n then
+      expand(rec)
       for j = 1, rec.n do tasks[#tasks + 1] = rec[j] end
     else
       tasks[#tasks + 1] = rec
@@ -179,6 +197,7 @@ function Pool:_timed_out(w)
       w.inflight[id] = nil
       w.nb = w.nb - 1
       if rec.n then
+        expand(rec)
         for j = 1, rec.n do n = n + 1 late[n] = rec[j] end
       else
         n = n + 1
@@ -238,7 +257,9 @@ function Pool:_on_envelope(w, msg)
   -- More work first: the worker computes while the callbacks below run.
   self:_pump()
   local ok, err
-  if rec.n then
+  if rec.map then
+    ok, err = pcall(self._settle_slice, self, rec, msg)
+  elseif rec.n then
     local results, errors = msg.batch, msg.errors
     if errors == null then errors = nil end
     if type(results) ~= "table" then results = {} end
@@ -262,6 +283,42 @@ function Pool:_on_envelope(w, msg)
   end
   self:_settle_state()
   if not ok then error(err, 0) end
+end
+
+-- A map() slice's replies: results into place, errors by position.
+function Pool:_settle_slice(rec, msg)
+  local m, n, base = rec.map, rec.n, rec.i - 1
+  local results, errors = msg.batch, msg.errors
+  if type(results) ~= "table" then results = {} end
+  local out = m.results
+  for j = 1, n do
+    local r = results[j]
+    if r == null then r = nil end
+    out[base + j] = r
+  end
+  local nerr = 0
+  if errors ~= nil and errors ~= null then
+    local firstpos
+    for k in pairs(errors) do
+      local pos = math.tointeger(tonumber(k))
+      if pos and pos >= 1 and pos <= n then
+        nerr = nerr + 1
+        if firstpos == nil or pos < firstpos then firstpos = pos end
+      end
+    end
+    if firstpos and m.first == nil then
+      local e = remote_error(errors[tostring(firstpos)])
+      e.index = base + firstpos
+      m.first = e
+    end
+  end
+  self._done = self._done + n - nerr
+  self._failed = self._failed + nerr
+  local left = m.left - n
+  m.left = left
+  if left == 0 then
+    if m.first then m:_settle(m.first, nil) else m:_settle(nil, m.results) end
+  end
 end
 
 function Pool:_spawn()
@@ -332,41 +389,58 @@ end
 -- The queue and dispatch
 ---------------------------------------------------------------------------
 
--- The queue is two arrays: tasks are taken from _queue[_qh.._qt] and
--- added to _in[1.._nin]; when the first runs out, the second takes its
--- place.  (One array with a moving window would drift past its array
--- part into the hash part, and cost a rehash every few thousand tasks
--- while the queue never empties.)
+-- The queue is two arrays of entries: a run() job, or a slice of a map()
+-- ({map = job, i = first index, k = items}).  Entries are taken from
+-- _queue[_qh.._qt] and added to _in[1.._nin]; when the first runs out,
+-- the second takes its place.  (One array with a moving window would
+-- drift past its array part into the hash part, and cost a rehash every
+-- few thousand tasks while the queue never empties.)  _nq counts tasks.
 local function qlen(self)
-  return self._qt - self._qh + 1 + self._nin
+  return self._nq
 end
 
-local function enqueue(self, task)
+local function enqueue(self, entry, k)
   local n = self._nin + 1
   self._nin = n
-  self._in[n] = task
+  self._in[n] = entry
+  self._nq = self._nq + k
 end
 
--- The next task (the caller knows there is one).
-local function take(self)
+-- The next entry, left in place (the caller knows there is one).
+local function peek(self)
   local h = self._qh
   if h > self._qt then
     self._queue, self._qt = self._in, self._nin
     self._in, self._nin = {}, 0
+    self._qh = 1
     h = 1
   end
-  local q = self._queue
-  local t = q[h]
-  q[h] = nil
+  return self._queue[h]
+end
+
+-- Remove the next entry.
+local function take(self)
+  local t = peek(self)
+  local h = self._qh
+  self._queue[h] = nil
   self._qh = h + 1
+  self._nq = self._nq - (t.k or 1)
   return t
 end
 
 function Pool:_fail_queue(make_err)
   local tasks, n = {}, 0
-  for _ = 1, qlen(self) do
-    n = n + 1
-    tasks[n] = take(self)
+  while self._nq > 0 do
+    local t = take(self)
+    if t.k then
+      for j = 0, t.k - 1 do
+        n = n + 1
+        tasks[n] = { map = t.map, i = t.i + j }
+      end
+    else
+      n = n + 1
+      tasks[n] = t
+    end
   end
   finish_all(self, tasks, n, make_err)
 end
@@ -401,23 +475,45 @@ function Pool:_pump()
   -- Pool.map chunks), so that uneven tasks still spread over the workers
   -- (those still starting included) and a short queue goes one by one.
   local share = 4 * (slots > 0 and slots or 1)
-  local maxb, ttl, quota = self._batch, self._taskTimeout, self._maxTasks
+  local ttl, quota = self._taskTimeout, self._maxTasks
   for i = 1, #workers do
     local w = workers[i]
     while queued > 0 and w.ready and not w.dead and not w.retiring and w.nb < conc and w.child.connected do
+      local head = peek(self)
       local b = (queued + share - 1) // share
+      local maxb = head.k and self._mapbatch or self._batch
       if b > maxb then b = maxb end
       if quota and b > quota - w.assigned then b = quota - w.assigned end
       local id = self._nextid + 1
       self._nextid = id
       local rec, msg
-      if b == 1 then
+      if head.k then
+        -- b items of a map(): the head slice's first b.
+        local first = head.i
+        if b >= head.k then
+          b = head.k
+          take(self)
+        else
+          head.k = head.k - b
+          head.i = first + b
+          self._nq = self._nq - b
+        end
+        rec = { map = head.map, i = first, n = b }
+        msg = { [KEY] = "req", id = id,
+          batch = move(head.map.items, first, first + b - 1, 1, {}) }
+      elseif b == 1 then
         rec = take(self)
         msg = { [KEY] = "req", id = id, data = rec.data }
       else
+        -- run() tasks, up to the next map() slice.
         rec = { n = b }
         local data = {}
         for j = 1, b do
+          if j > 1 and (self._nq == 0 or peek(self).k) then
+            b = j - 1
+            rec.n = b
+            break
+          end
           local t = take(self)
           rec[j] = t
           local d = t.data
@@ -446,7 +542,7 @@ function Pool:_pump()
         w.nb, w.nt = w.nb - 1, w.nt - b
         self._inflight = self._inflight - b
         local e = mkerror("ERR_INVALID_ARG_VALUE", "task value cannot be encoded: " .. tostring(err))
-        if rec.n then finish_all(self, rec, b, function() return e end) else finish(self, rec, e) end
+        if rec.n then finish_all(self, expand(rec), b, function() return e end) else finish(self, rec, e) end
       end
       if quota and w.assigned >= quota then retire(w) end
     end
@@ -530,7 +626,7 @@ function Pool:run(value, cb)
   end
   -- Tasks already waiting mean no worker has a free slot (every pump
   -- fills them): the next answer sends this one.
-  enqueue(self, job)
+  enqueue(self, job, 1)
   if waiting > 0 then return job end
   if self._idle then self:_settle_state() end
   if self._startfails >= 3 then self._startfails = 0 end
@@ -546,9 +642,23 @@ function Pool:map(list, cb)
     argerror(2, "map", "callback must be a function, got " .. type(cb))
   end
   local n = #list
-  for i = 1, n do check_value(list[i], 1, "map") end
+  -- The items, checked, as the workers get them (null for nil); later
+  -- changes to `list` do not reach the workers.
+  local items = {}
+  for i = 1, n do
+    local v = list[i]
+    if type(v) ~= "number" then
+      check_value(v, 1, "map")
+      if v == nil then v = null end
+    elseif v ~= v or v == math.huge or v == -math.huge then
+      check_value(v, 1, "map")
+    end
+    items[i] = v
+  end
   local job = pending(cb)
-  job.results = setmetatable({}, core.json.array_mt)
+  job.items = items
+  -- Sized at once: slices settle out of order.
+  job.results = setmetatable(move(items, 1, n, 1, {}), core.json.array_mt)
   job.left = n
   if self._closing then
     job:_fail_now(mkerror(self._terminated and "ERR_POOL_TERMINATED" or "ERR_POOL_CLOSED", "the pool is closed"))
@@ -562,7 +672,7 @@ function Pool:map(list, cb)
     job:_fail_now(mkerror("ERR_POOL_QUEUE_FULL", ("the pool's queue is full (maxQueue = %d)"):format(self._maxQueue)))
     return job
   end
-  for i = 1, n do enqueue(self, { data = list[i], map = job, i = i }) end
+  enqueue(self, { map = job, i = 1, k = n }, n)
   if self._idle then self:_settle_state() end
   if self._startfails >= 3 then self._startfails = 0 end
   self:_pump()
@@ -635,6 +745,7 @@ function M.pool(modulePath, opts)
   -- With taskTimeout, one task per message by default: a stuck task then
   -- fails alone, and its deadline does not stretch over a batch.
   self._batch = opt_int(o, "batch", 1) or (self._taskTimeout and 1 or BATCH)
+  self._mapbatch = o.batch ~= nil and self._batch or (self._taskTimeout and 1 or MAP_BATCH)
   if o.args ~= nil and type(o.args) ~= "table" then
     argerror(2, "pool", "option 'args' must be a table, got " .. type(o.args))
   end
@@ -644,7 +755,7 @@ function M.pool(modulePath, opts)
     if not POOL_KEYS[k] then forkopts[k] = v end
   end
   self._forkopts = forkopts
-  self._queue, self._qh, self._qt, self._in, self._nin = {}, 1, 0, {}, 0
+  self._queue, self._qh, self._qt, self._in, self._nin, self._nq = {}, 1, 0, {}, 0, 0
   self._workers = {}
   self._nextid = 0
   self._inflight = 0

@@ -16,6 +16,7 @@
 ---   {"$cp":"ready"}                          the child's handler is in place
 local core = require("child_process.core")
 local util = require("child_process.util")
+local scheduler = require("child_process.scheduler")
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local null = core.json.null
@@ -23,17 +24,8 @@ local null = core.json.null
 local KEY = "$cp"
 local M = { KEY = KEY }
 
--- cp.async's coroutines (child_process.lua): wait() yields inside them.
-local async_threads
-local function asyncs()
-  async_threads = async_threads or require("child_process.child_process").async_threads
-  return async_threads
-end
-
-local function resume(co, ...)
-  local ok, err = coroutine.resume(co, ...)
-  if not ok then error(debug.traceback(co, err), 0) end
-end
+-- cp.async's coroutines: wait() yields inside them (handlers run in them).
+local async_threads = scheduler.async_threads
 
 ---------------------------------------------------------------------------
 -- Pending: a request or a pool job.  done, err, result once settled.
@@ -45,7 +37,7 @@ M.Pending = Pending
 
 --- A pending answer; cb(err, result) runs once it is settled.
 function M.pending(cb)
-  return setmetatable({ _cb = cb }, Pending)
+  return setmetatable({ _cb = cb, done = false }, Pending)
 end
 
 --- Settle: run the callback and wake the coroutines in wait().  The first
@@ -68,20 +60,13 @@ function Pending:_settle(err, res)
   local first
   if cb then
     local ok, e = pcall(cb, err, res)
-    if not ok then first = e end
+    if not ok then first = { e } end
   end
-  for i = 1, #waiters do
-    local w = waiters[i]
-    if not w.woken then
-      w.woken = true
-      if w.timer then w.timer:close() end
-      local ok, e = pcall(resume, w.co, err, res)
-      if not ok then
-        if first == nil then first = e else defer(error, e, 0) end
-      end
-    end
+  local ok, e = pcall(scheduler.wake, waiters, err, res)
+  if not ok then
+    if first == nil then first = { e } else defer(error, e, 0) end
   end
-  if first ~= nil then error(first, 0) end
+  if first ~= nil then error(first[1], 0) end
 end
 
 --- Fail at once (wait() returns at once) but call the callback from the
@@ -92,59 +77,22 @@ function Pending:_fail_now(err)
   if cb then defer(cb, err, nil) end
 end
 
-local function wait_timeout(ms)
-  return mkerror("ETIMEDOUT", ("wait() timed out after %d ms (the request goes on)"):format(ms))
-end
+-- What scheduler.wait (ChildProcess:wait's) needs to know of a Pending.
+local WAIT = {
+  done = function(self) return self.done end,
+  result = function(self) return self.err, self.result end,
+  timed_out = function(ms)
+    return mkerror("ETIMEDOUT", ("wait() timed out after %d ms (the request goes on)"):format(ms)), nil
+  end,
+  stuck = "wait(): the loop has no work left but nothing has answered",
+}
 
---- wait([ms]) → err, result.  Yields inside cp.async, runs the loop
+--- wait([ms]) → err, result.  Yields inside cp.async and in a coroutine of
+--- the scheduler given to cp.use_scheduler / cp.use_cqueues; runs the loop
 --- elsewhere.  After `ms` without an answer: an ETIMEDOUT error (the
---- request itself goes on; wait again for it).
+--- request itself goes on; wait again for it).  math.huge: no limit.
 function Pending:wait(ms)
-  if ms ~= nil then
-    argcheck(type(ms) == "number" and ms >= 0 and ms == ms, 1, "wait",
-      "timeout must be a non-negative number, got " .. tostring(ms))
-    -- As ChildProcess:wait: math.huge, and anything no timer can hold, is
-    -- no limit.
-    ms = ms < 2 ^ 53 and math.tointeger(math.floor(ms)) or nil
-  end
-  if self.done then return self.err, self.result end
-  local co = coroutine.running()
-  if asyncs()[co] then
-    local w = { co = co }
-    self._waiters = self._waiters or {}
-    table.insert(self._waiters, w)
-    if ms then
-      w.timer = core.timer()
-      w.timer:start(ms, 0, function()
-        w.timer:close()
-        if not w.woken then
-          w.woken = true
-          resume(co, wait_timeout(ms), nil)
-        end
-      end)
-    end
-    return coroutine.yield()
-  end
-  if core.running() then
-    error("wait() called from inside an event callback: the loop is not re-entrant; "
-      .. "use cp.async(fn) and call wait() inside it", 2)
-  end
-  local timer, timed_out
-  if ms then
-    timer = core.timer()
-    timer:start(ms, 0, function() timed_out = true end)
-  end
-  local ok, err = pcall(function()
-    while not self.done and not timed_out do
-      if not core.run("once") and not self.done and not timed_out then
-        error("wait(): the loop has no work left but nothing has answered", 0)
-      end
-    end
-  end)
-  if timer then timer:close() end
-  if not ok then error(err, 0) end
-  if not self.done then return wait_timeout(ms), nil end
-  return self.err, self.result
+  return scheduler.wait(self, scheduler.timeout_arg(ms), WAIT)
 end
 
 ---------------------------------------------------------------------------
@@ -238,8 +186,12 @@ function M.request(child, value, opts, cb)
   if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout == timeout) then
     argerror(2, "request", "option 'timeout' must be a non-negative number, got " .. tostring(timeout))
   end
-  local p = M.pending(cb)
-  local ch = child.connected and child._channel
+  -- (Sized once: id, done and result fit without growing the table.)
+  local p = setmetatable({ _cb = cb, done = false, id = false }, Pending)
+  -- (The child's fields directly: each through the userdata's __index
+  -- would cost a C call per request.)
+  local fields = core.fields(child)
+  local ch = fields.connected and fields._channel
   if not ch then
     -- Still check the value, as send does: a bad value is the caller's bug.
     local ok, e = pcall(core.json.encode, value)
@@ -247,7 +199,7 @@ function M.request(child, value, opts, cb)
     p:_fail_now(closed_error())
     return p
   end
-  local st = state(child)
+  local st = fields._requests or state(child)
   local id = st.next + 1
   local res, err = ch:send({ [KEY] = "req", id = id, data = value })
   if res == nil then argerror(1, "request", "value cannot be encoded: " .. err) end
@@ -344,7 +296,7 @@ function M.serve(send)
       free[n] = nil
     else
       co = coroutine.create(body)
-      asyncs()[co] = true
+      async_threads[co] = true
     end
     local ok, tag = coroutine.resume(co, msg)
     if not ok then error(debug.traceback(co, tag), 0) end

@@ -263,8 +263,10 @@ function ChildProcess:request(value, options, callback) end
 ---@field err cp.Error|nil
 ---@field result any
 local Pending = {}
---- err, result.  Yields inside cp.async; elsewhere runs the loop.  After
---- timeout_ms: an ETIMEDOUT error, and the request goes on.
+--- err, result.  Yields inside cp.async and under the scheduler given to
+--- cp.use_scheduler / cp.use_cqueues (the same wait as ChildProcess:wait);
+--- elsewhere runs the loop.  After timeout_ms: an ETIMEDOUT error, and the
+--- request goes on (math.huge: no limit).
 ---@param timeout_ms? number
 ---@return cp.Error|nil err
 ---@return any result
@@ -277,7 +279,7 @@ function Pending:wait(timeout_ms) end
 ---@field maxTasksPerWorker? integer recycle a worker after this many tasks
 ---@field idleTimeout? number       ms; idle workers exit (they come back on demand)
 ---@field concurrency? integer      tasks (or batches) a worker holds at once (default 1)
----@field batch? integer            most tasks sent in one message (default 64; 1 with taskTimeout)
+---@field batch? integer            most tasks sent in one message (default 64 run() tasks, 1024 map() items; 1 with taskTimeout)
 ---@field args? string[]            the workers' arguments
 
 ---@class cp.PoolStats
