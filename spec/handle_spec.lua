@@ -61,6 +61,31 @@ describe("send(msg, handle)", function()
     stop(c)
   end)
 
+  it("a MessagePort handed on while it holds half a message: the bytes it read go with it", function()
+    local c, msgs = worker()
+    local a, b = cp.MessageChannel()
+    local early = {}
+    b:on("message", function(e) early[#early + 1] = e.data end)
+    local big = string.rep("abcdefgh", 128 * 1024) -- 1 MiB: more than the socket holds
+    a:postMessage(big)
+    local ch = H.core.fields(b)._ch
+    H.run_until(function() return ch:held() ~= nil end, 10000, "b holds a part of the message")
+    assert.is_true(c:send({ cmd = "port" }, b))
+    H.run_until(function() return #msgs == 1 end, 10000, "the child's report")
+    local got = {}
+    a:on("message", function(e) got[#got + 1] = e.data end)
+    a:postMessage("after")
+    H.run_until(function() return #got == 2 end, 20000, "both answers")
+    assert.are.same({}, early)
+    assert.is_true(got[1] == "port got " .. big, "the big message reached the child whole")
+    assert.are.equal("port got after", got[2])
+    local closed = false
+    a:on("close", function() closed = true end)
+    a:postMessage("bye")
+    H.run_until(function() return closed end, 10000, "close")
+    stop(c)
+  end)
+
   it("hands a stream (a socket) to the child, which writes and reads it", function()
     local c, msgs = worker()
     -- an echo server on the far end of the socket: cat on its fd 3
