@@ -114,6 +114,11 @@ static size_t cp_chan_nrfds(const cp_chan *c) {
   return c->rfds.len / sizeof(int) - c->rhead;
 }
 
+/* The received fds not taken yet (NULL, never NULL + 0, when none). */
+static int *cp_chan_rfds(const cp_chan *c) {
+  return c->rfds.data ? (int *)c->rfds.data + c->rhead : NULL;
+}
+
 static void cp_chan_poll_free(uv_handle_t *p) {
   free(p);
 }
@@ -235,7 +240,7 @@ static void cp_chan_free(cp_handle *h) {
   cp_buf_free(&c->cbs);
   cp_buf_free(&c->fcbs);
   cp_chan_drop_marks(c);
-  cp_close_fds((int *)c->rfds.data + c->rhead, (int)cp_chan_nrfds(c));
+  cp_close_fds(cp_chan_rfds(c), (int)cp_chan_nrfds(c));
   cp_buf_free(&c->rfds);
   if (!ctx->closing && ctx->L != NULL) {
     cp_unref(ctx->L, &c->internal_ref);
@@ -423,7 +428,7 @@ static void cp_chan_internal(cp_chan *c) {
   lua_State *L = c->h.ctx->L;
   int want = cp_chan_announced(L), i;
   size_t have = cp_chan_nrfds(c);
-  int *fds = (int *)c->rfds.data + c->rhead;
+  int *fds = cp_chan_rfds(c);
   if ((size_t)want > have) want = (int)have;
   c->rhead += (size_t)want;
   if (cp_chan_nrfds(c) == 0) {
@@ -831,9 +836,9 @@ static int cp_chan_on_drain(lua_State *L) {
 static int cp_chan_held(lua_State *L) {
   cp_chan *c = cp_chan_check(L);
   size_t i, nfds = cp_chan_nrfds(c), n = cp_frame_pending(&c->in);
-  const int *fds = (const int *)c->rfds.data + c->rhead;
+  const int *fds = cp_chan_rfds(c);
   if (n == 0 && nfds == 0) return 0;
-  lua_pushlstring(L, c->in.buf.data + c->in.start, n);
+  lua_pushlstring(L, n ? c->in.buf.data + c->in.start : "", n);
   lua_createtable(L, (int)nfds, 0);
   for (i = 0; i < nfds; i++) {
     lua_pushinteger(L, fds[i]);

@@ -194,8 +194,10 @@ function M.post(ch, value, list, n, fname, self_port, cb)
   end
   local held = collect_held(list, count, kinds, fds)
   if #fds > M.MAX_FDS then
-    argerror(n, fname, ("transfer list and the fds its ports hold come to %d; at most %d fit in one message")
-      :format(#fds, M.MAX_FDS))
+    -- Ports that received fds they have not delivered yet: those fds go
+    -- with them, and all must fit in one sendmsg.  Nothing was sent.
+    error(util.where() .. fname .. (": cannot transfer: the ports and the fds they hold but have not delivered"
+      .. " come to %d; at most %d fit in one message"):format(#fds, M.MAX_FDS), 0)
   end
   local res, err = ch:send({ cmd = TRANSFER, msg = value, handles = kinds, held = held }, cb, fds)
   if res == false and err then
@@ -216,6 +218,11 @@ local function describe(handle, n, fname)
   if P.is_port(handle) then
     if handle._neutered then argerror(n, fname, "handle is a neutered MessagePort (it was already transferred)") end
     if handle._closing then argerror(n, fname, "handle is a closed MessagePort") end
+    local _, hfds = handle:_held()
+    if hfds and #hfds >= M.MAX_FDS then
+      error(util.where() .. fname .. (": cannot send: the port holds %d fds it has not delivered;"
+        .. " at most %d go with it"):format(#hfds, M.MAX_FDS - 1), 0)
+    end
     return "port", handle:_fd(), "net.Socket"
   end
   if math.type(handle) == "integer" then
@@ -256,7 +263,7 @@ local function write_handle(state, ch, emitter, p)
     -- What the port read but did not deliver goes with it (a Lua peer
     -- takes it; a Node peer, which reads the socket itself, cannot).
     local bytes, hfds = p.handle:_held()
-    if bytes and #hfds < M.MAX_FDS then
+    if bytes then -- (describe() checked that its fds fit)
       m.held = { data = core.b64encode(bytes), nfds = #hfds }
       m.handles = {}
       for j = 1, #hfds do
