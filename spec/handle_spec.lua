@@ -98,6 +98,44 @@ describe("send(msg, handle)", function()
     assert.are.equal(0, (H.wait_close(echo)))
   end)
 
+  it("a stream handed on after it has read: what it read stays here, the rest goes there, nothing twice", function()
+    local c, msgs = worker()
+    local echo = cp.spawn("sh", { "-c", "exec cat <&3 >&3" }, { stdio = { "ignore", "ignore", "inherit", "pipe" } })
+    local s, mine = echo.stdio[4], {}
+    s:on("data", function(d) mine[#mine + 1] = d end)
+    s:write("first|")
+    H.run_until(function() return table.concat(mine) == "first|" end, 10000, "the first echo, read here")
+    s:write("second|") -- echoed while the stream is on its way
+    c:send({ cmd = "stream", say = "third|" }, s)
+    local function theirs()
+      local t = {}
+      for i = 2, #msgs do t[#t + 1] = msgs[i].data end
+      return table.concat(t)
+    end
+    H.run_until(function() return #table.concat(mine) + #theirs() >= #"first|second|third|" end, 10000, "all echoes")
+    cp.run("nowait")
+    assert.are.equal("first|second|third|", table.concat(mine) .. theirs())
+    stop(c)
+    assert.are.equal(0, (H.wait_close(echo)))
+  end)
+
+  it("a MessagePort handed on before it ever read: the messages waiting in it reach the child", function()
+    local c, msgs = worker()
+    local a, b = cp.MessageChannel()
+    for i = 1, 3 do a:postMessage(i) end
+    cp.run("nowait")
+    c:send({ cmd = "port" }, b)
+    local got = {}
+    a:on("message", function(e) got[#got + 1] = e.data end)
+    H.run_until(function() return #got == 3 end, 10000, "three answers")
+    assert.are.same({ "port got 1", "port got 2", "port got 3" }, got)
+    local closed = false
+    a:on("close", function() closed = true end)
+    a:postMessage("bye")
+    H.run_until(function() return closed end, 10000, "close")
+    stop(c)
+  end)
+
   it("hands an io.open file and an integer fd: the child reads them as files", function()
     local c, msgs = worker()
     local path = temp_file("file content\n")

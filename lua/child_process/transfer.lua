@@ -81,7 +81,10 @@ function M.wrap_fd(kind, fd, held, extra, at)
       local n = math.tointeger and math.tointeger(held.nfds) or held.nfds
       local bytes = type(held.data) == "string" and core.b64decode(held.data)
       local avail = extra and #extra - at + 1 or 0
-      if bytes and type(n) == "number" and n >= 0 and n <= avail and n == math.floor(n) then
+      if bytes and type(n) == "number" and n >= 0 and n == math.floor(n) then
+        -- Fewer fds than announced when the kernel dropped some (EMFILE):
+        -- the bytes still go first, and the lines take what did arrive.
+        if n > avail then n = avail end
         local take = {}
         for i = 1, n do take[i] = extra[at + i - 1] end
         ch:preload(bytes, take)
