@@ -120,7 +120,7 @@ describe("send(msg, handle)", function()
   end)
 
   it("a MessagePort handed on before it ever read: the messages waiting in it reach the child", function()
-    local c, msgs = worker()
+    local c = worker()
     local a, b = cp.MessageChannel()
     for i = 1, 3 do a:postMessage(i) end
     cp.run("nowait")
