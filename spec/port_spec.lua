@@ -255,6 +255,32 @@ describe("MessageChannel", function()
       close_both(a, b)
     end)
 
+    it("what a moved port brought goes on with it when it moves again before reading, then close comes last", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      x:start()
+      local big = string.rep("z", 512 * 1024)
+      y:postMessage(big)
+      H.run_until(function() return chan(x):held() ~= nil end, 10000, "x holds a part of the message")
+      local got = collect(b)
+      a:postMessage("first hop", { x })
+      H.run_until(function() return #got == 1 end, 10000, "first hop")
+      local x2 = got[1].ports[1]
+      assert.is_not_nil(chan(x2):held()) -- it came with what x held, and has not read
+      a:postMessage("second hop", { x2 })
+      H.run_until(function() return #got == 2 end, 10000, "second hop")
+      local x3 = got[2].ports[1]
+      local seen = {}
+      x3:on("message", function(e) seen[#seen + 1] = e.data end)
+      x3:on("close", function() seen[#seen + 1] = "close" end)
+      H.run_until(function() return #seen == 1 end, 20000, "the big message")
+      y:close()
+      H.run_until(function() return #seen == 2 end, 10000, "close")
+      assert.is_true(seen[1] == big, "the message arrives whole")
+      assert.are.equal("close", seen[2])
+      close_both(a, b)
+    end)
+
     it("a port moved from its own message handler: the lines it had read but not delivered go with it", function()
       local a, b = cp.MessageChannel()
       local x, y = cp.MessageChannel()
