@@ -10,6 +10,9 @@
 # $EXTRA_SRCS (e.g. an IPC framing target: EXTRA_SRCS="src/ipc.c ..." — or
 # add a case below), with clang -fsanitize=fuzzer,address,undefined and
 # -llua5.4.  Needs clang and libclang-rt-14-dev (the fuzzer runtime).
+# fuzz_fdpass (fd passing: the receiving side of channels and ports) is
+# linked with every src/*.c and libuv, and loads lua/ and fuzz/ from the
+# repository root.
 #
 # The seed corpus fuzz/corpus/<name>/ (name = target without fuzz_ and
 # without the _decode/_roundtrip suffix, e.g. json) is only read; new
