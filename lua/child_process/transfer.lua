@@ -107,21 +107,26 @@ function M.receive(msg, fds)
     return nil, nil
   end
   local ports, handles, n = {}, msg.handles, fds and #fds or 0
-  local held = type(msg.held) == "table" and msg.held or {}
-  local extra, nports = {}, 0
+  local held = msg.held
+  if type(held) ~= "table" then held = nil end
+  local extra, nports = nil, 0
   for i = 1, n do
-    if handles[i] == "held" then extra[#extra + 1] = fds[i] else nports = i end
+    if handles[i] == "held" then
+      extra = extra or {}
+      extra[#extra + 1] = fds[i]
+    else
+      nports = i
+    end
   end
-  local at, used = 1, {}
+  local at = 1
   for i = 1, nports do
     if handles[i] == "held" then
       ports[i] = false -- a malformed message: held fds among the ports
     else
-      ports[i], at = M.wrap_fd(handles[i], fds[i], held[i], extra, at)
+      ports[i], at = M.wrap_fd(handles[i], fds[i], held and held[i], extra, at)
     end
   end
-  for i = 1, at - 1 do used[i] = true end
-  for i = 1, #extra do if not used[i] then core.fd_close(extra[i]) end end
+  close_fds(extra, at) -- held fds that no port took
   return msg.msg, ports
 end
 
