@@ -281,6 +281,34 @@ describe("MessageChannel", function()
       close_both(a, b)
     end)
 
+    it("a port holding more fds than one message carries cannot move: a clear error, and it stays usable", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local list, peers = {}, {}
+      for i = 1, 253 do list[i], peers[i] = cp.MessageChannel() end
+      x:start()
+      y:postMessage({ big = string.rep("q", 1024 * 1024) }, list) -- 253 fds, then more than the socket holds
+      H.run_until(function()
+        local _, fds = chan(x):held()
+        return fds and #fds == 253
+      end, 10000, "x holds the 253 fds of a message it has half read")
+      local err = H.error_of(a.postMessage, a, "move", { x })
+      assert.matches("cannot transfer: the ports and the fds they hold", err, 1, true)
+      assert.matches("come to 254; at most 253", err, 1, true)
+      local got = collect(x)
+      H.run_until(function() return #got == 1 end, 20000, "x still reads")
+      assert.are.equal(253, #got[1].ports)
+      assert.are.equal(1024 * 1024, #got[1].data.big)
+      local closed = 0
+      for i = 1, 253 do
+        peers[i]:on("close", function() closed = closed + 1 end)
+        got[1].ports[i]:close()
+      end
+      H.run_until(function() return closed == 253 end, 10000, "the ports closed")
+      close_both(x, y)
+      close_both(a, b)
+    end)
+
     it("a port moved from its own message handler: the lines it had read but not delivered go with it", function()
       local a, b = cp.MessageChannel()
       local x, y = cp.MessageChannel()
