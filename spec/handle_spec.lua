@@ -98,6 +98,34 @@ describe("send(msg, handle)", function()
     assert.are.equal(0, (H.wait_close(echo)))
   end)
 
+  it("a MessagePort holding 253 undelivered fds cannot be sent: a clear error, nothing sent, it still reads", function()
+    local c, msgs = worker()
+    local x, y = cp.MessageChannel()
+    local list, peers = {}, {}
+    for i = 1, 253 do list[i], peers[i] = cp.MessageChannel() end
+    x:start()
+    y:postMessage({ big = string.rep("q", 1024 * 1024) }, list)
+    local ch = H.core.fields(x)._ch
+    H.run_until(function()
+      local _, fds = ch:held()
+      return fds and #fds == 253
+    end, 10000, "x holds the 253 fds of a message it has half read")
+    assert.matches("cannot send: the port holds 253 fds", H.error_of(c.send, c, { cmd = "port" }, x), 1, true)
+    local got = {}
+    x:on("message", function(e) got[#got + 1] = e end)
+    H.run_until(function() return #got == 1 end, 20000, "x still reads")
+    assert.are.equal(253, #got[1].ports)
+    for i = 1, 253 do got[1].ports[i]:close() peers[i]:close() end
+    c:send({ cmd = "none" })
+    H.run_until(function() return #msgs == 1 end, 10000, "the channel still works")
+    local closed = 0
+    x:on("close", function() closed = closed + 1 end)
+    y:on("close", function() closed = closed + 1 end)
+    x:close()
+    H.run_until(function() return closed == 2 end, 10000, "close on both ends")
+    stop(c)
+  end)
+
   it("a stream handed on after it has read: what it read stays here, the rest goes there, nothing twice", function()
     local c, msgs = worker()
     local echo = cp.spawn("sh", { "-c", "exec cat <&3 >&3" }, { stdio = { "ignore", "ignore", "inherit", "pipe" } })
