@@ -183,7 +183,7 @@ valgrind: test-deps $(LUV_STATIC_IF)
 lint: test-deps
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c99 \
 	  --inline-suppr -I src $(LUA_INC) --suppress=missingIncludeSystem src
-	luacheck -q lua spec bench examples tools
+	luacheck -q lua spec bench examples tools fuzz
 
 # Long-running reliability specs (spec/soak/), run by .ci/run, not by `make test`.
 soak: test-deps

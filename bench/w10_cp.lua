@@ -3,7 +3,8 @@
 --           MessagePort the parent gave them         → µs per round trip
 --   relay   the same exchange relayed through the parent (A → parent → B
 --           → parent → A)                            → µs per round trip
---   w10b    child A sends N messages one way to B over a port, as fast as
+--   w10b    child A sends N messages one way to B over a port (after a
+--           warm-up round of 1000, as W6), as fast as
 --           backpressure allows; B replies the count  → messages/s
 --   w10c    hand N fds (a socketpair end each, a MessagePort) to a child
 --           with postMessage(msg, {port}), 100 outstanding at a time; the

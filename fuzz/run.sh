@@ -10,6 +10,9 @@
 # $EXTRA_SRCS (e.g. an IPC framing target: EXTRA_SRCS="src/ipc.c ..." — or
 # add a case below), with clang -fsanitize=fuzzer,address,undefined and
 # -llua5.4.  Needs clang and libclang-rt-14-dev (the fuzzer runtime).
+# fuzz_fdpass (fd passing: the receiving side of channels and ports) is
+# linked with every src/*.c and libuv, and loads lua/ and fuzz/ from the
+# repository root.
 #
 # The seed corpus fuzz/corpus/<name>/ (name = target without fuzz_ and
 # without the _decode/_roundtrip suffix, e.g. json) is only read; new
@@ -51,13 +54,20 @@ LUA_INC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC=$(pkg-config --cflags libuv 2>/dev/null || true)
 LUA_LIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 
+# fuzz_fdpass drives the whole module (channels, transfer.lua) in-process.
+EXTRA_LIBS=
+if [ "$target" = fuzz_fdpass ]; then
+  EXTRA_SRCS="${EXTRA_SRCS:-} $(ls src/*.c | grep -v -e src/json.c -e src/buf.c -e src/frame.c | tr '\n' ' ')"
+  EXTRA_LIBS="$(pkg-config --libs libuv 2>/dev/null || echo -luv) -pthread -ldl"
+fi
+
 mkdir -p build/fuzz/artifacts "build/fuzz/corpus-$target"
 # shellcheck disable=SC2086
 $CC -std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -Wall -Wextra -Werror $LUA_INC $UV_INC \
   "fuzz/$target.c" src/json.c src/buf.c src/frame.c ${EXTRA_SRCS:-} \
-  -o "build/fuzz/$target" $LUA_LIB -lm
+  -o "build/fuzz/$target" $LUA_LIB -lm $EXTRA_LIBS
 
 dict=
 [ -f "fuzz/$name.dict" ] && dict=-dict=fuzz/$name.dict

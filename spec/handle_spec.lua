@@ -61,6 +61,31 @@ describe("send(msg, handle)", function()
     stop(c)
   end)
 
+  it("a MessagePort handed on while it holds half a message: the bytes it read go with it", function()
+    local c, msgs = worker()
+    local a, b = cp.MessageChannel()
+    local early = {}
+    b:on("message", function(e) early[#early + 1] = e.data end)
+    local big = string.rep("abcdefgh", 128 * 1024) -- 1 MiB: more than the socket holds
+    a:postMessage(big)
+    local ch = H.core.fields(b)._ch
+    H.run_until(function() return ch:held() ~= nil end, 10000, "b holds a part of the message")
+    c:send({ cmd = "port" }, b) -- false when what it held is past the high-water mark: still sent
+    H.run_until(function() return #msgs == 1 end, 10000, "the child's report")
+    local got = {}
+    a:on("message", function(e) got[#got + 1] = e.data end)
+    a:postMessage("after")
+    H.run_until(function() return #got == 2 end, 20000, "both answers")
+    assert.are.same({}, early)
+    assert.is_true(got[1] == "port got " .. big, "the big message reached the child whole")
+    assert.are.equal("port got after", got[2])
+    local closed = false
+    a:on("close", function() closed = true end)
+    a:postMessage("bye")
+    H.run_until(function() return closed end, 10000, "close")
+    stop(c)
+  end)
+
   it("hands a stream (a socket) to the child, which writes and reads it", function()
     local c, msgs = worker()
     -- an echo server on the far end of the socket: cat on its fd 3
@@ -71,6 +96,72 @@ describe("send(msg, handle)", function()
     assert.are.same({ data = "hello over a handed socket" }, msgs[2])
     stop(c) -- the last holder of the socket goes: cat reads EOF and exits
     assert.are.equal(0, (H.wait_close(echo)))
+  end)
+
+  it("a MessagePort holding 253 undelivered fds cannot be sent: a clear error, nothing sent, it still reads", function()
+    local c, msgs = worker()
+    local x, y = cp.MessageChannel()
+    local list, peers = {}, {}
+    for i = 1, 253 do list[i], peers[i] = cp.MessageChannel() end
+    x:start()
+    y:postMessage({ big = string.rep("q", 1024 * 1024) }, list)
+    local ch = H.core.fields(x)._ch
+    H.run_until(function()
+      local _, fds = ch:held()
+      return fds and #fds == 253
+    end, 10000, "x holds the 253 fds of a message it has half read")
+    assert.matches("cannot send: the port holds 253 fds", H.error_of(c.send, c, { cmd = "port" }, x), 1, true)
+    local got = {}
+    x:on("message", function(e) got[#got + 1] = e end)
+    H.run_until(function() return #got == 1 end, 20000, "x still reads")
+    assert.are.equal(253, #got[1].ports)
+    for i = 1, 253 do got[1].ports[i]:close() peers[i]:close() end
+    c:send({ cmd = "none" })
+    H.run_until(function() return #msgs == 1 end, 10000, "the channel still works")
+    local closed = 0
+    x:on("close", function() closed = closed + 1 end)
+    y:on("close", function() closed = closed + 1 end)
+    x:close()
+    H.run_until(function() return closed == 2 end, 10000, "close on both ends")
+    stop(c)
+  end)
+
+  it("a stream handed on after it has read: what it read stays here, the rest goes there, nothing twice", function()
+    local c, msgs = worker()
+    local echo = cp.spawn("sh", { "-c", "exec cat <&3 >&3" }, { stdio = { "ignore", "ignore", "inherit", "pipe" } })
+    local s, mine = echo.stdio[4], {}
+    s:on("data", function(d) mine[#mine + 1] = d end)
+    s:write("first|")
+    H.run_until(function() return table.concat(mine) == "first|" end, 10000, "the first echo, read here")
+    s:write("second|") -- echoed while the stream is on its way
+    c:send({ cmd = "stream", say = "third|" }, s)
+    local function theirs()
+      local t = {}
+      for i = 2, #msgs do t[#t + 1] = msgs[i].data end
+      return table.concat(t)
+    end
+    H.run_until(function() return #table.concat(mine) + #theirs() >= #"first|second|third|" end, 10000, "all echoes")
+    cp.run("nowait")
+    assert.are.equal("first|second|third|", table.concat(mine) .. theirs())
+    stop(c)
+    assert.are.equal(0, (H.wait_close(echo)))
+  end)
+
+  it("a MessagePort handed on before it ever read: the messages waiting in it reach the child", function()
+    local c = worker()
+    local a, b = cp.MessageChannel()
+    for i = 1, 3 do a:postMessage(i) end
+    cp.run("nowait")
+    c:send({ cmd = "port" }, b)
+    local got = {}
+    a:on("message", function(e) got[#got + 1] = e.data end)
+    H.run_until(function() return #got == 3 end, 10000, "three answers")
+    assert.are.same({ "port got 1", "port got 2", "port got 3" }, got)
+    local closed = false
+    a:on("close", function() closed = true end)
+    a:postMessage("bye")
+    H.run_until(function() return closed end, 10000, "close")
+    stop(c)
   end)
 
   it("hands an io.open file and an integer fd: the child reads them as files", function()

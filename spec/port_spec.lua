@@ -222,6 +222,166 @@ describe("MessageChannel", function()
       close_both(a, b)
     end)
 
+    -- What a reading port already took from its socket (a message half
+    -- read, lines read but not yet delivered, fds that came with them)
+    -- must travel with it: nothing lost, nothing delivered twice.
+    local function chan(p) return H.core.fields(p)._ch end
+
+    it("a reading port holding half a message: the bytes already read travel with it", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local errors, early = {}, collect(x)
+      x:on("error", function(e) errors[#errors + 1] = e.code end)
+      local big = string.rep("0123456789abcdef", 64 * 1024) -- 1 MiB: more than the socket holds
+      y:postMessage({ big = big, n = 1 })
+      H.run_until(function() return chan(x):held() ~= nil end, 10000, "x holds a part of the message")
+      assert.are.equal(0, #early)
+      local got = collect(b)
+      a:postMessage("x moves", { x })
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      local x2 = got[1].ports[1]
+      local inbox = collect(x2)
+      local errs2 = {}
+      x2:on("error", function(e) errs2[#errs2 + 1] = e.code end)
+      y:postMessage({ n = 2 })
+      H.run_until(function() return #inbox == 2 end, 20000, "both messages on the moved port")
+      assert.are.equal(1, inbox[1].data.n)
+      assert.is_true(inbox[1].data.big == big, "the big message arrives whole")
+      assert.are.equal(2, inbox[2].data.n)
+      assert.are.same({}, errs2)
+      assert.are.same({}, errors)
+      assert.are.equal(0, #early)
+      close_both(x2, y)
+      close_both(a, b)
+    end)
+
+    it("what a moved port brought goes on with it when it moves again before reading, then close comes last", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      x:start()
+      local big = string.rep("z", 512 * 1024)
+      y:postMessage(big)
+      H.run_until(function() return chan(x):held() ~= nil end, 10000, "x holds a part of the message")
+      local got = collect(b)
+      a:postMessage("first hop", { x })
+      H.run_until(function() return #got == 1 end, 10000, "first hop")
+      local x2 = got[1].ports[1]
+      assert.is_not_nil(chan(x2):held()) -- it came with what x held, and has not read
+      a:postMessage("second hop", { x2 })
+      H.run_until(function() return #got == 2 end, 10000, "second hop")
+      local x3 = got[2].ports[1]
+      local seen = {}
+      x3:on("message", function(e) seen[#seen + 1] = e.data end)
+      x3:on("close", function() seen[#seen + 1] = "close" end)
+      H.run_until(function() return #seen == 1 end, 20000, "the big message")
+      y:close()
+      H.run_until(function() return #seen == 2 end, 10000, "close")
+      assert.is_true(seen[1] == big, "the message arrives whole")
+      assert.are.equal("close", seen[2])
+      close_both(a, b)
+    end)
+
+    it("a port holding more fds than one message carries cannot move: a clear error, and it stays usable", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local list, peers = {}, {}
+      for i = 1, 253 do list[i], peers[i] = cp.MessageChannel() end
+      x:start()
+      y:postMessage({ big = string.rep("q", 1024 * 1024) }, list) -- 253 fds, then more than the socket holds
+      H.run_until(function()
+        local _, fds = chan(x):held()
+        return fds and #fds == 253
+      end, 10000, "x holds the 253 fds of a message it has half read")
+      local err = H.error_of(a.postMessage, a, "move", { x })
+      assert.matches("cannot transfer: the ports and the fds they hold", err, 1, true)
+      assert.matches("come to 254; at most 253", err, 1, true)
+      local got = collect(x)
+      H.run_until(function() return #got == 1 end, 20000, "x still reads")
+      assert.are.equal(253, #got[1].ports)
+      assert.are.equal(1024 * 1024, #got[1].data.big)
+      local closed = 0
+      for i = 1, 253 do
+        peers[i]:on("close", function() closed = closed + 1 end)
+        got[1].ports[i]:close()
+      end
+      H.run_until(function() return closed == 253 end, 10000, "the ports closed")
+      close_both(x, y)
+      close_both(a, b)
+    end)
+
+    it("a port moved from its own message handler: the lines it had read but not delivered go with it", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local kept = {}
+      for i = 1, 10 do y:postMessage(i) end -- one write: x reads them in one go
+      local got = collect(b)
+      x:on("message", function(e)
+        kept[#kept + 1] = e.data
+        if e.data == 3 then a:postMessage("x moves", { x }) end
+      end)
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      local inbox = {}
+      got[1].ports[1]:on("message", function(e) inbox[#inbox + 1] = e.data end)
+      y:postMessage(11)
+      H.run_until(function() return #inbox == 8 end, 10000, "the rest on the moved port")
+      cp.run("nowait")
+      assert.are.same({ 1, 2, 3 }, kept)
+      assert.are.same({ 4, 5, 6, 7, 8, 9, 10, 11 }, inbox)
+      close_both(got[1].ports[1], y)
+      close_both(a, b)
+    end)
+
+    it("ports that came with lines not yet delivered travel with the port that read them", function()
+      local a, b = cp.MessageChannel()
+      local x, y = cp.MessageChannel()
+      local p1, q1 = cp.MessageChannel()
+      local p2, q2 = cp.MessageChannel()
+      y:postMessage("first", { p1 })
+      y:postMessage("second", { p2 })
+      y:postMessage("third")
+      local got = collect(b)
+      local kept, p1b = {}, nil
+      x:on("message", function(e)
+        kept[#kept + 1] = e.data
+        if e.data == "first" then
+          p1b = e.ports[1]
+          a:postMessage("x moves", { x })
+        end
+      end)
+      H.run_until(function() return #got == 1 end, 10000, "transfer")
+      local inbox = collect(got[1].ports[1])
+      H.run_until(function() return #inbox == 2 end, 10000, "the rest on the moved port")
+      assert.are.same({ "first" }, kept)
+      assert.are.same({ "second", "third" }, { inbox[1].data, inbox[2].data })
+      assert.are.equal(1, #inbox[1].ports)
+      local via = collect(inbox[1].ports[1])
+      q2:postMessage("through p2")
+      H.run_until(function() return #via == 1 end, 10000, "p2 still connected")
+      assert.are.equal("through p2", via[1].data)
+      close_both(inbox[1].ports[1], q2)
+      close_both(p1b, q1)
+      close_both(got[1].ports[1], y)
+      close_both(a, b)
+    end)
+
+    it("a port whose listener left mid-batch delivers the lines it holds when a listener comes back", function()
+      local x, y = cp.MessageChannel()
+      for i = 1, 5 do y:postMessage(i) end
+      local first = {}
+      local function f(e)
+        first[#first + 1] = e.data
+        x:off("message", f)
+      end
+      x:on("message", f)
+      H.run_until(function() return #first == 1 end, 10000, "first")
+      for _ = 1, 5 do cp.run("nowait") end
+      local rest = collect(x)
+      H.run_until(function() return #rest == 4 end, 10000, "the lines held back")
+      assert.are.same({ 1 }, first)
+      assert.are.same({ 2, 3, 4, 5 }, { rest[1].data, rest[2].data, rest[3].data, rest[4].data })
+      close_both(x, y)
+    end)
+
     it("carries many ports in one message, and a port that nobody picks up is closed", function()
       local a, b = cp.MessageChannel()
       local list, peers = {}, {}

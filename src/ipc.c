@@ -15,7 +15,7 @@
  * (close-on-exec) queue up in arrival order; the kernel hands them over with
  * the first byte of the line they were sent with, so each internal message
  * that announces fds ({cmd = "NODE_HANDLE"}: one; {cmd = "NODE_…", handles
- * = {…}}: one per entry) takes the next ones.  Fds nobody takes are closed
+ * = {…}}: one per entry; both add up) takes the next ones.  Fds nobody takes are closed
  * with the channel.
  *
  * Writing: messages are encoded straight into an outgoing buffer.  The
@@ -38,6 +38,7 @@
  *       keeps its own.
  *   ch:close_when_flushed()  disconnect: close once everything is written
  *   ch:set_max_message_size(n), ch:queued(), ch:fileno(), ch:flush_sync()
+ *   ch:held() → bytes, fds read but not delivered; ch:preload(bytes, fds)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,11 @@ static size_t cp_chan_pending(const cp_chan *c) {
 
 static size_t cp_chan_nrfds(const cp_chan *c) {
   return c->rfds.len / sizeof(int) - c->rhead;
+}
+
+/* The received fds not taken yet (NULL, never NULL + 0, when none). */
+static int *cp_chan_rfds(const cp_chan *c) {
+  return c->rfds.data ? (int *)c->rfds.data + c->rhead : NULL;
 }
 
 static void cp_chan_poll_free(uv_handle_t *p) {
@@ -235,7 +241,7 @@ static void cp_chan_free(cp_handle *h) {
   cp_buf_free(&c->cbs);
   cp_buf_free(&c->fcbs);
   cp_chan_drop_marks(c);
-  cp_close_fds((int *)c->rfds.data + c->rhead, (int)cp_chan_nrfds(c));
+  cp_close_fds(cp_chan_rfds(c), (int)cp_chan_nrfds(c));
   cp_buf_free(&c->rfds);
   if (!ctx->closing && ctx->L != NULL) {
     cp_unref(ctx->L, &c->internal_ref);
@@ -411,10 +417,9 @@ static int cp_chan_announced(lua_State *L) {
   int n = 0;
   if (lua_getfield(L, -1, "cmd") == LUA_TSTRING && strcmp(lua_tostring(L, -1), "NODE_HANDLE") == 0) n = 1;
   lua_pop(L, 1);
-  if (n == 0) {
-    if (lua_getfield(L, -1, "handles") == LUA_TTABLE) n = (int)lua_rawlen(L, -1);
-    lua_pop(L, 1);
-  }
+  /* handles: one fd each (on a NODE_HANDLE, those a port brought along) */
+  if (lua_getfield(L, -1, "handles") == LUA_TTABLE) n += (int)lua_rawlen(L, -1);
+  lua_pop(L, 1);
   return n < 0 ? 0 : n > CP_MAX_FDS ? CP_MAX_FDS : n;
 }
 
@@ -424,7 +429,7 @@ static void cp_chan_internal(cp_chan *c) {
   lua_State *L = c->h.ctx->L;
   int want = cp_chan_announced(L), i;
   size_t have = cp_chan_nrfds(c);
-  int *fds = (int *)c->rfds.data + c->rhead;
+  int *fds = cp_chan_rfds(c);
   if ((size_t)want > have) want = (int)have;
   c->rhead += (size_t)want;
   if (cp_chan_nrfds(c) == 0) {
@@ -570,6 +575,21 @@ static void cp_chan_gc(cp_chan *c, size_t held0, size_t held1) {
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
 }
 
+/* Lines already in the framer when reading (re)starts: lines read before
+ * a listener left, or brought by a transferred port (ch:preload).  The
+ * socket may never wake the poll for them, so the channel's own timer
+ * delivers them on the next turn of the loop (never from start() itself). */
+static void cp_chan_held_cb(uv_timer_t *t) {
+  cp_chan *c = (cp_chan *)t->data;
+  if (c->h.ctx->closing || c->h.ctx->L == NULL || c->h.closing || !c->reading) return;
+  cp_chan_lines(c);
+}
+
+static void cp_chan_kick(cp_chan *c) {
+  if (c->reading && !c->h.closing && cp_frame_pending(&c->in) > 0)
+    uv_timer_start(&c->h.u.timer, cp_chan_held_cb, 0, 0);
+}
+
 static void cp_chan_read(cp_chan *c) {
   union {
     char buf[CMSG_SPACE(CP_MAX_FDS * sizeof(int))];
@@ -641,7 +661,7 @@ static void cp_chan_poll_cb(uv_poll_t *p, int status, int events) {
     int ref = c->hup_ref, unread = 0;
     /* Messages the peer wrote before it went are still to be read: the
      * end is reported by the read that reaches it. */
-    if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+    if (cp_frame_pending(&c->in) > 0 || (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0)) {
       c->hup_unread = 1;
       cp_chan_update_poll(c);
       return;
@@ -673,6 +693,7 @@ static int cp_chan_start(lua_State *L) {
   c->internal_ref = cp_ref(L, 5);
   c->reading = 1;
   cp_chan_update_poll(c);
+  cp_chan_kick(c);
   return 0;
 }
 
@@ -829,6 +850,7 @@ static int cp_chan_read_start(lua_State *L) {
   if (c->h.cb_ref == LUA_NOREF) return luaL_error(L, "channel not started");
   c->reading = 1;
   cp_chan_update_poll(c);
+  cp_chan_kick(c);
   return 0;
 }
 
@@ -839,6 +861,52 @@ static int cp_chan_on_drain(lua_State *L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
   cp_unref(L, &c->drain_ref);
   c->drain_ref = cp_ref(L, 2);
+  return 0;
+}
+
+/* ch:held() → bytes, fds: what the channel has read but not delivered
+ * (lines not yet delivered, a message half read, and the fds that came
+ * with them, still the channel's), so that a port handed on takes it
+ * along; nil when nothing is held. */
+static int cp_chan_held(lua_State *L) {
+  cp_chan *c = cp_chan_check(L);
+  size_t i, nfds = cp_chan_nrfds(c), n = cp_frame_pending(&c->in);
+  const int *fds = cp_chan_rfds(c);
+  if (n == 0 && nfds == 0) return 0;
+  lua_pushlstring(L, n ? c->in.buf.data + c->in.start : "", n);
+  lua_createtable(L, (int)nfds, 0);
+  for (i = 0; i < nfds; i++) {
+    lua_pushinteger(L, fds[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 2;
+}
+
+/* ch:preload(bytes, fds): what a port held when it was handed on, ahead of
+ * everything in the socket (the channel takes the fds). */
+static int cp_chan_preload(lua_State *L) {
+  cp_chan *c = cp_chan_check(L);
+  size_t len, space, i, n;
+  const char *s = luaL_checklstring(L, 2, &len);
+  char *dst;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  n = lua_rawlen(L, 3);
+  for (i = 1; i <= n; i++) {
+    int fd;
+    lua_rawgeti(L, 3, (lua_Integer)i);
+    fd = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (cp_buf_append(&c->rfds, &fd, sizeof fd) != 0) {
+      close(fd);
+      return luaL_error(L, "child_process: out of memory");
+    }
+  }
+  if (len == 0) return 0;
+  dst = cp_frame_space(&c->in, len, &space);
+  if (dst == NULL) return luaL_error(L, "child_process: out of memory");
+  memcpy(dst, s, len);
+  cp_frame_commit(&c->in, len);
+  cp_chan_kick(c);
   return 0;
 }
 
@@ -905,6 +973,8 @@ void cp_ipc_open(lua_State *L) {
       {"close_when_flushed", cp_chan_close_when_flushed},
       {"set_max_message_size", cp_chan_set_max},
       {"queued", cp_chan_queued},
+      {"held", cp_chan_held},
+      {"preload", cp_chan_preload},
       {"flush_sync", cp_chan_flush_sync},
       {"fileno", cp_chan_fileno},
       {"read_stop", cp_chan_read_stop},

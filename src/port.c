@@ -9,6 +9,7 @@
  *   core.fd_close(fd), core.fd_valid(fd) → boolean
  *   core.fd_to_file(fd) → a Lua file (takes fd)
  *   core.fd_set_blocking(fd), core.fd_kind(fd) → "socket"|"fifo"|"file"|"other"
+ *   core.b64encode(s), core.b64decode(s) → string | nil
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +108,72 @@ static int cp_fd_to_file(lua_State *L) {
   return 1;
 }
 
+/* core.b64encode(s) / core.b64decode(s) → string (nil when malformed):
+ * the bytes a port held when it was handed on travel inside a JSON
+ * message, which carries UTF-8 text only, and they may stop in the middle
+ * of a character. */
+static const char cp_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int cp_b64encode(lua_State *L) {
+  size_t len, i;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  size_t olen = (len + 2) / 3 * 4;
+  char *o0 = (char *)lua_newuserdatauv(L, olen + 1, 0), *o = o0; /* a scratch buffer the GC frees */
+  for (i = 0; i + 2 < len; i += 3) {
+    unsigned long v = ((unsigned long)s[i] << 16) | ((unsigned long)s[i + 1] << 8) | s[i + 2];
+    *o++ = cp_b64[(v >> 18) & 63];
+    *o++ = cp_b64[(v >> 12) & 63];
+    *o++ = cp_b64[(v >> 6) & 63];
+    *o++ = cp_b64[v & 63];
+  }
+  if (i < len) {
+    unsigned long v = (unsigned long)s[i] << 16;
+    if (i + 1 < len) v |= (unsigned long)s[i + 1] << 8;
+    *o++ = cp_b64[(v >> 18) & 63];
+    *o++ = cp_b64[(v >> 12) & 63];
+    *o++ = i + 1 < len ? cp_b64[(v >> 6) & 63] : '=';
+    *o++ = '=';
+  }
+  lua_pushlstring(L, o0, olen);
+  return 1;
+}
+
+static int cp_b64val(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+static int cp_b64decode(lua_State *L) {
+  size_t len, i, n = 0, pad = 0;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  char *o;
+  if (len % 4 != 0) return 0;
+  if (len > 0 && s[len - 1] == '=') pad++;
+  if (len > 1 && s[len - 2] == '=') pad++;
+  o = (char *)lua_newuserdatauv(L, len / 4 * 3 + 1, 0); /* a scratch buffer the GC frees */
+  for (i = 0; i < len; i += 4) {
+    int k, v[4];
+    unsigned long w;
+    for (k = 0; k < 4; k++) {
+      v[k] = cp_b64val(s[i + k]);
+      if (v[k] < 0) {
+        if (i + 4 != len || k < 4 - (int)pad) return 0;
+        v[k] = 0;
+      }
+    }
+    w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12) | ((unsigned long)v[2] << 6) | (unsigned long)v[3];
+    o[n++] = (char)((w >> 16) & 255);
+    o[n++] = (char)((w >> 8) & 255);
+    o[n++] = (char)(w & 255);
+  }
+  lua_pushlstring(L, o, n - pad);
+  return 1;
+}
+
 void cp_port_open(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"channel_pair", cp_channel_pair},
@@ -117,6 +184,8 @@ void cp_port_open(lua_State *L) {
       {"fd_set_blocking", cp_fd_set_blocking},
       {"fd_kind", cp_fd_kind},
       {"fd_to_file", cp_fd_to_file},
+      {"b64encode", cp_b64encode},
+      {"b64decode", cp_b64decode},
       {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

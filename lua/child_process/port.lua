@@ -199,6 +199,15 @@ function Port:_fd()
   return self._ch:fileno()
 end
 
+--- What the port has read but not delivered (a message half read, lines
+--- not yet delivered, the fds that came with them): bytes, fds, or nil.
+--- It travels with the port when the port is handed on.
+function Port:_held()
+  local ch = self._ch
+  if ch:is_closed() then return nil end
+  return ch:held()
+end
+
 --- Given away: write what is queued (it must reach the peer before
 --- anything the new owner writes), then close our copy without `close`.
 function Port:_neuter()

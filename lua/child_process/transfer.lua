@@ -64,28 +64,91 @@ function M.duplex(h)
   return s
 end
 
---- Make what `kind` says of a received fd.
-function M.wrap_fd(kind, fd)
-  local fkind = core.fd_kind(fd)
-  if kind == "port" and fkind == "socket" then return P.wrap(core.channel_from_fd(fd)) end
-  if fkind == "socket" or fkind == "fifo" then return M.duplex(core.pipe_from_fd(fd)) end
-  return core.fd_to_file(fd)
-end
-
 local function close_fds(fds, from)
   for i = from or 1, fds and #fds or 0 do core.fd_close(fds[i]) end
 end
 
+--- Make what `kind` says of a received fd.  `held` ({data = base64,
+--- nfds = n}) is what a port had read but not delivered when it was handed
+--- on: its bytes and the n fds of `extra` from `at` go ahead of whatever
+--- is in the socket.  Returns the object and the next index into `extra`.
+function M.wrap_fd(kind, fd, held, extra, at)
+  local fkind = core.fd_kind(fd)
+  at = at or 1
+  if kind == "port" and fkind == "socket" then
+    local ch = core.channel_from_fd(fd)
+    if type(held) == "table" then
+      local n = math.tointeger and math.tointeger(held.nfds) or held.nfds
+      local bytes = type(held.data) == "string" and core.b64decode(held.data)
+      local avail = extra and #extra - at + 1 or 0
+      if bytes and type(n) == "number" and n >= 0 and n == math.floor(n) then
+        -- Fewer fds than announced when the kernel dropped some (EMFILE):
+        -- the bytes still go first, and the lines take what did arrive.
+        if n > avail then n = avail end
+        local take = {}
+        for i = 1, n do take[i] = extra[at + i - 1] end
+        ch:preload(bytes, take)
+        at = at + n
+      end
+    end
+    return P.wrap(ch), at
+  end
+  if fkind == "socket" or fkind == "fifo" then return M.duplex(core.pipe_from_fd(fd)), at end
+  return core.fd_to_file(fd), at
+end
+
 --- A NODE_LUA_TRANSFER message → data, ports (nil, nil for anything else;
---- its fds are closed).
+--- its fds are closed).  handles[i] says what fds[i] is: "port", or
+--- "held" for the fds that ports brought along (see held()), which follow
+--- the ports; msg.held[i] is what port i brought.
 function M.receive(msg, fds)
   if msg.cmd ~= TRANSFER or type(msg.handles) ~= "table" then
     close_fds(fds)
     return nil, nil
   end
-  local ports = {}
-  for i = 1, fds and #fds or 0 do ports[i] = M.wrap_fd(msg.handles[i], fds[i]) end
+  local ports, handles, n = {}, msg.handles, fds and #fds or 0
+  local held = msg.held
+  if type(held) ~= "table" then held = nil end
+  local extra, nports = nil, 0
+  for i = 1, n do
+    if handles[i] == "held" then
+      extra = extra or {}
+      extra[#extra + 1] = fds[i]
+    else
+      nports = i
+    end
+  end
+  local at = 1
+  for i = 1, nports do
+    if handles[i] == "held" then
+      ports[i] = false -- a malformed message: held fds among the ports
+    else
+      ports[i], at = M.wrap_fd(handles[i], fds[i], held and held[i], extra, at)
+    end
+  end
+  close_fds(extra, at) -- held fds that no port took
   return msg.msg, ports
+end
+
+-- What the ports of `list` (from 1 to count) hold: msg.held and the kinds
+-- and fds to append (nil when none holds anything).
+local function collect_held(list, count, kinds, fds)
+  local held
+  for i = 1, count do
+    local bytes, hfds = list[i]:_held()
+    if bytes then
+      held = held or {}
+      held[i] = { data = core.b64encode(bytes), nfds = #hfds }
+      for j = 1, #hfds do
+        kinds[#kinds + 1] = "held"
+        fds[#fds + 1] = hfds[j]
+      end
+    end
+  end
+  if held then
+    for i = 1, count do held[i] = held[i] or false end
+  end
+  return held
 end
 
 ---------------------------------------------------------------------------
@@ -137,7 +200,14 @@ function M.post(ch, value, list, n, fname, self_port, cb)
     fds[i] = list[i]:_fd()
     kinds[i] = "port"
   end
-  local res, err = ch:send({ cmd = TRANSFER, msg = value, handles = kinds }, cb, fds)
+  local held = collect_held(list, count, kinds, fds)
+  if #fds > M.MAX_FDS then
+    -- Ports that received fds they have not delivered yet: those fds go
+    -- with them, and all must fit in one sendmsg.  Nothing was sent.
+    error(util.where() .. fname .. (": cannot transfer: the ports and the fds they hold but have not delivered"
+      .. " come to %d; at most %d fit in one message"):format(#fds, M.MAX_FDS), 0)
+  end
+  local res, err = ch:send({ cmd = TRANSFER, msg = value, handles = kinds, held = held }, cb, fds)
   if res == false and err then
     -- The fds could not be duplicated (EMFILE…): nothing was sent.
     error(util.where() .. fname .. ": cannot transfer: " .. err, 0)
@@ -156,6 +226,11 @@ local function describe(handle, n, fname)
   if P.is_port(handle) then
     if handle._neutered then argerror(n, fname, "handle is a neutered MessagePort (it was already transferred)") end
     if handle._closing then argerror(n, fname, "handle is a closed MessagePort") end
+    local _, hfds = handle:_held()
+    if hfds and #hfds >= M.MAX_FDS then
+      error(util.where() .. fname .. (": cannot send: the port holds %d fds it has not delivered;"
+        .. " at most %d go with it"):format(#hfds, M.MAX_FDS - 1), 0)
+    end
     return "port", handle:_fd(), "net.Socket"
   end
   if math.type(handle) == "integer" then
@@ -191,7 +266,21 @@ local function release(p)
 end
 
 local function write_handle(state, ch, emitter, p)
-  local res, err = ch:send({ cmd = "NODE_HANDLE", type = p.type, msg = p.msg, lua = p.kind }, p.wrapped, { p.fd })
+  local m, fds = { cmd = "NODE_HANDLE", type = p.type, msg = p.msg, lua = p.kind }, { p.fd }
+  if p.kind == "port" then
+    -- What the port read but did not deliver goes with it (a Lua peer
+    -- takes it; a Node peer, which reads the socket itself, cannot).
+    local bytes, hfds = p.handle:_held()
+    if bytes then -- (describe() checked that its fds fit)
+      m.held = { data = core.b64encode(bytes), nfds = #hfds }
+      m.handles = {}
+      for j = 1, #hfds do
+        m.handles[j] = "held"
+        fds[j + 1] = hfds[j]
+      end
+    end
+  end
+  local res, err = ch:send(m, p.wrapped, fds)
   if res == false and err then
     -- Not sent (the fd could not be duplicated): the callback or `error`.
     local e = mkerror(err, "send: " .. err)
@@ -326,13 +415,16 @@ function M.on_internal(state, ch, emitter, msg, fds, deliver)
     M.on_ack(state, ch, emitter, cmd == "NODE_HANDLE_NACK")
   elseif cmd == "NODE_HANDLE" then
     local fd = fds and fds[1]
-    close_fds(fds, 2)
     if not fd then
       ch:send({ cmd = "NODE_HANDLE_NACK" })
       return
     end
     ch:send({ cmd = "NODE_HANDLE_ACK" })
-    deliver(msg.msg, M.wrap_fd(msg.lua, fd))
+    local extra = {}
+    for i = 2, #fds do extra[i - 1] = fds[i] end
+    local h, at = M.wrap_fd(msg.lua, fd, msg.held, extra, 1)
+    close_fds(extra, at)
+    deliver(msg.msg, h)
   elseif cmd == TRANSFER then
     local data, ports = M.receive(msg, fds)
     deliver(data, ports)
