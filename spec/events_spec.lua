@@ -369,6 +369,39 @@ describe("ChildProcess events", function()
       assert.are.same({ "exit", "close" }, seq)
     end)
 
+    -- The exit can be seen before the deferred spawn event (the SIGCHLD
+    -- fallback sweeps on a timer started at the spawn, from the loop's
+    -- clock as the loop last saw it): `spawn` is then emitted on the way to
+    -- `exit`, and a spawn listener that raises there lost exit and close
+    -- (found as a hang in one valgrind'd process running the whole suite).
+    it("from a spawn listener when the exit is seen first: exit and close still come", function()
+      local e = H.lua_env()
+      e.LUA_CHILD_PROCESS_NO_PIDFD = "1"
+      local c = cp.spawn(H.lua, { "-e", [[
+        local cp = require("child_process")
+        local core = require("child_process.core")
+        os.execute("sleep 0.05") -- blocking work: the loop's clock is now behind
+        local c = cp.spawn("true")
+        local seq = {}
+        c:on("spawn", function() seq[#seq + 1] = "spawn"; error("boom in spawn") end)
+        c:on("exit", function(code) seq[#seq + 1] = "exit " .. tostring(code) end)
+        c:on("close", function(code) seq[#seq + 1] = "close " .. tostring(code) end)
+        os.execute("sleep 0.3") -- `true` is gone before the loop runs
+        local ok, err = pcall(cp.run)
+        local expired = false
+        local t = core.timer()
+        t:start(5000, 0, function() expired = true end)
+        while #seq < 3 and not expired do pcall(cp.run, "once") end
+        t:close()
+        io.write(core.reaper(), "; ", tostring(ok), " ", tostring(tostring(err):match("boom in spawn")),
+          "; ", table.concat(seq, ", "))
+      ]] }, { env = e })
+      local out, err = H.collect(c.stdout), H.collect(c.stderr)
+      assert.are.equal(0, H.wait_close(c, 30000))
+      assert.are.equal("", err())
+      assert.are.equal("sigchld; false boom in spawn; spawn, exit 0, close 0", out())
+    end)
+
     it("non-string error values propagate as they are", function()
       local c = cp.spawn("true")
       local e = { code = "MINE" }
