@@ -388,7 +388,16 @@ describe("ChildProcess events", function()
         local seq, errs = {}, {}
         ]] .. listeners .. [[
         c:on("close", function(code) seq[#seq + 1] = "close " .. tostring(code) end)
-        os.execute("sleep 0.3") -- `true` is gone before the loop runs
+        -- `true` is gone (a zombie, not reaped) before the loop runs.
+        local function gone()
+          local f = io.open("/proc/" .. c.pid .. "/stat")
+          if not f then return true end
+          local st = f:read("a")
+          f:close()
+          return st:match("^%d+ %b() (%a)") == "Z"
+        end
+        local until_t = os.time() + 10
+        while not gone() and os.time() < until_t do os.execute("sleep 0.01") end
         local expired = false
         local t = core.timer()
         t:start(5000, 0, function() expired = true end)
