@@ -163,10 +163,9 @@ asan: test-deps $(LUV_STATIC_IF)
 # The whole suite under valgrind (memcheck of the parent: the module's own
 # allocations).  spec/valgrind.supp suppresses only what libc/Lua own.
 # One valgrind'd busted per spec file: valgrind has no pidfd_open, so the
-# module runs its SIGCHLD fallback there, and one process for the whole
-# suite lost a child's exit after an hour of specs (open defect, see the
-# README's Reliability section); a file per process keeps one failure from
-# failing every later file.  The busted totals are summed at the end.
+# module runs its SIGCHLD fallback there.  A file per process keeps one
+# failure from failing every later file (the whole suite in one process
+# passes too; README, Reliability).  The busted totals are summed at the end.
 # (json_doubles_spec is for the engines whose numbers are doubles: .busted)
 VG_FILES = $(filter-out spec/json_doubles_spec.lua,$(sort $(wildcard spec/*_spec.lua spec/node/*_spec.lua)))
 valgrind: test-deps $(LUV_STATIC_IF)

@@ -369,6 +369,69 @@ describe("ChildProcess events", function()
       assert.are.same({ "exit", "close" }, seq)
     end)
 
+    -- The exit can be seen before the deferred spawn event (the SIGCHLD
+    -- fallback sweeps on a timer started at the spawn, from the loop's
+    -- clock as the loop last saw it): `spawn` is then emitted on the way to
+    -- `exit`, and a spawn listener that raises there lost exit and close
+    -- (found as a hang in one valgrind'd process running the whole suite).
+    -- Runs `listeners` (a Lua chunk that gets the child `c` and the array
+    -- `seq`) in a fresh interpreter with the fallback forced, so that the
+    -- exit is seen first; → "reaper; the errors run() raised; the events".
+    local function exit_seen_first(listeners)
+      local e = H.lua_env()
+      e.LUA_CHILD_PROCESS_NO_PIDFD = "1"
+      local c = cp.spawn(H.lua, { "-e", [[
+        local cp = require("child_process")
+        local core = require("child_process.core")
+        os.execute("sleep 0.05") -- blocking work: the loop's clock is now behind
+        local c = cp.spawn("true")
+        local seq, errs = {}, {}
+        ]] .. listeners .. [[
+        c:on("close", function(code) seq[#seq + 1] = "close " .. tostring(code) end)
+        -- `true` is gone (a zombie, not reaped) before the loop runs.
+        local function gone()
+          local f = io.open("/proc/" .. c.pid .. "/stat")
+          if not f then return true end
+          local st = f:read("a")
+          f:close()
+          return st:match("^%d+ %b() (%a)") == "Z"
+        end
+        local until_t = os.time() + 10
+        while not gone() and os.time() < until_t do os.execute("sleep 0.01") end
+        local expired = false
+        local t = core.timer()
+        t:start(5000, 0, function() expired = true end)
+        repeat
+          local ok, err = pcall(cp.run, "once")
+          if not ok then errs[#errs + 1] = tostring(err):match("boom in %a+") or tostring(err) end
+        until (seq[#seq] or ""):match("^close") or expired
+        for _ = 1, 5 do -- an error queued for later turns comes out here
+          local ok, err = pcall(cp.run, "nowait")
+          if not ok then errs[#errs + 1] = tostring(err):match("boom in %a+") or tostring(err) end
+        end
+        t:close()
+        io.write(core.reaper(), "; ", table.concat(errs, ", "), "; ", table.concat(seq, ", "))
+      ]] }, { env = e })
+      local out, err = H.collect(c.stdout), H.collect(c.stderr)
+      assert.are.equal(0, H.wait_close(c, 30000))
+      assert.are.equal("", err())
+      return out()
+    end
+
+    it("from a spawn listener when the exit is seen first: exit and close still come", function()
+      assert.are.equal("sigchld; boom in spawn; spawn, exit 0, close 0", exit_seen_first([[
+        c:on("spawn", function() seq[#seq + 1] = "spawn"; error("boom in spawn") end)
+        c:on("exit", function(code) seq[#seq + 1] = "exit " .. tostring(code) end)
+      ]]))
+    end)
+
+    it("from spawn and exit listeners when the exit is seen first: both errors come out", function()
+      assert.are.equal("sigchld; boom in spawn, boom in exit; spawn, exit 0, close 0", exit_seen_first([[
+        c:on("spawn", function() seq[#seq + 1] = "spawn"; error("boom in spawn") end)
+        c:on("exit", function(code) seq[#seq + 1] = "exit " .. tostring(code); error("boom in exit") end)
+      ]]))
+    end)
+
     it("non-string error values propagate as they are", function()
       local c = cp.spawn("true")
       local e = { code = "MINE" }

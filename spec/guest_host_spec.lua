@@ -69,6 +69,17 @@ describe("a C host", function()
       .. "events: error ECHILD, exit nil nil, close nil nil", got["kill -KILL $$"])
   end)
 
+  it("that reaps with waitpid(-1): an ECHILD error that raises loses neither exit nor close", function()
+    local out, err, code = run_host({ H.fixtures .. "guest_waitpid_raise.lua" })
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    local got = lines(out)
+    assert.are.equal("wait raised boom in error; events: error ECHILD, exit nil nil, close nil nil",
+      got["raising listener"])
+    -- No listener: the error event raises, as in Node.
+    assert.are.equal("wait raised ECHILD; events: exit nil nil, close nil nil", got["no listener"])
+  end)
+
   it("that opens, spawns in and closes 5 states in turn is left with no zombie", function()
     local out, err, code = run_host({ "--cycles", "5", "--reap-check", H.fixtures .. "guest_cycle.lua" })
     assert.are.equal("", err)

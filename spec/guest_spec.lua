@@ -98,6 +98,45 @@ describe("child exits", function()
     assert.is_nil(trace:match("[^_]kill%(%d+, SIGTERM"), trace)
     assert.is_nil(trace:match("rt_sigaction%(SIGCHLD, {sa_handler=0x"), trace)
   end)
+
+  -- Without pidfd, kill() goes through kill(2) by pid.  One sweep may reap
+  -- two children and deliver their exits one after the other: a listener
+  -- of the first that kills the second must not signal its pid, which is
+  -- free for reuse from the moment it was reaped.
+  it("without pidfd, kill() never signals a child already reaped whose exit is still to come", function()
+    assert.is_true(os.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
+    local e = H.lua_env()
+    e.LUA_CHILD_PROCESS_NO_PIDFD = "1"
+    local c = cp.spawn("strace", { "-f", "-qq", "-e", "trace=kill", H.lua, "-e", [[
+        local cp = require("child_process")
+        local a, b = cp.spawn("true"), cp.spawn("true")
+        local got = {}
+        a:on("exit", function() got[#got + 1] = "a kills b: " .. tostring(b:kill()) end)
+        b:on("exit", function() got[#got + 1] = "b kills a: " .. tostring(a:kill()) end)
+        -- Both are zombies, not reaped, before the loop runs: one sweep
+        -- reaps the two.
+        local function gone(pid)
+          local f = io.open("/proc/" .. pid .. "/stat")
+          if not f then return true end
+          local st = f:read("a")
+          f:close()
+          return st:match("^%d+ %b() (%a)") == "Z"
+        end
+        local until_t = os.time() + 10
+        while not (gone(a.pid) and gone(b.pid)) and os.time() < until_t do os.execute("sleep 0.01") end
+        cp.run()
+        io.write(a.pid, " ", b.pid, "; ", table.concat(got, ", "))
+      ]] }, { env = e })
+    local out, err = H.collect(c.stdout), H.collect(c.stderr)
+    assert.are.equal(0, H.wait_close(c, 30000))
+    local pa, pb, got = out():match("^(%d+) (%d+); (.*)$")
+    assert.is_not_nil(pa, out())
+    -- Whichever exit came first, its listener's kill found the other gone.
+    assert.is_true(got == "a kills b: false, b kills a: false" or got == "b kills a: false, a kills b: false", got)
+    local trace = err()
+    assert.is_nil(trace:match("kill%(" .. pa .. ","), trace)
+    assert.is_nil(trace:match("kill%(" .. pb .. ","), trace)
+  end)
 end)
 
 describe("the loop's clock", function()

@@ -231,7 +231,12 @@ void cp_reap_ref(cp_proc *p) {
 }
 
 int cp_reap_kill(cp_proc *p, int sig) {
-  int r = p->pidfd >= 0 ? cp_pidfd_signal(p->pidfd, sig) : kill(p->pid, sig);
+  int r;
+  /* Unlinked but not yet exited: a sweep reaped it and delivers its exit
+   * after an earlier child's, whose listener is calling us.  Its pid is
+   * free for reuse: never signal it. */
+  if (p->pprev == NULL) return UV_ESRCH;
+  r = p->pidfd >= 0 ? cp_pidfd_signal(p->pidfd, sig) : kill(p->pid, sig);
   return r == 0 ? 0 : -errno;
 }
 

@@ -66,32 +66,39 @@ local function on_exit(self, code, signum, lost)
   self._exited = true
   self.exitCode = code
   self.signalCode = util.signame(signum)
-  if lost then
-    -- Someone else (the host's waitpid(-1)) reaped the child: its status
-    -- is gone.  Say so rather than report a made-up exit.
-    self:emit("error", mkerror(lost, "the exit status of process " .. tostring(self.pid)
-      .. " was taken by another waitpid() in this process", { syscall = "waitpid", pid = self.pid }))
-  end
   if self._timer then
     self._timer:close()
     self._timer = nil
   end
-  if not self._spawned then
-    self._spawned = true
-    self:emit("spawn")
-  end
   -- As in Node: stdin is closed at exit; after `exit` (whose listeners may
   -- still start reading), output nobody reads is drained and discarded so
   -- that `close` always comes.
-  local stdio = self.stdio
-  if stdio[1] then stdio[1]:destroy() end
-  protect(self.emit, function()
-    for i = 2, self._nstdio do
-      local s = stdio[i]
-      if s and s._drain then s:_drain() end
-    end
-    self:_settle()
-  end, self, "exit", self.exitCode, self.signalCode)
+  local function emit_exit()
+    local stdio = self.stdio
+    if stdio[1] then stdio[1]:destroy() end
+    protect(self.emit, function()
+      for i = 2, self._nstdio do
+        local s = stdio[i]
+        if s and s._drain then s:_drain() end
+      end
+      self:_settle()
+    end, self, "exit", self.exitCode, self.signalCode)
+  end
+  -- Someone else (the host's waitpid(-1)) reaped the child: its status is
+  -- gone.  Say so rather than report a made-up exit.  An `error` that
+  -- raises (no listener, as Node throws) must not cost exit and close.
+  local function emit_lost()
+    if not lost then return emit_exit() end
+    protect(self.emit, emit_exit, self, "error", mkerror(lost, "the exit status of process "
+      .. tostring(self.pid) .. " was taken by another waitpid() in this process",
+      { syscall = "waitpid", pid = self.pid }))
+  end
+  -- The exit may be seen before the deferred `spawn` (the SIGCHLD
+  -- fallback's sweep can come first): spawn is emitted now, and a spawn
+  -- listener that raises must not cost exit and close either.
+  if self._spawned then return emit_lost() end
+  self._spawned = true
+  protect(self.emit, emit_lost, self, "spawn")
 end
 
 ---------------------------------------------------------------------------

@@ -86,8 +86,15 @@ end
 --- raising must not stop the events that follow (exit → close).
 function M.protect(fn, after, ...)
   local ok, err = compat.xpcall(fn, debug.traceback, ...)
-  after()
-  if not ok then error(err, 0) end
+  if ok then
+    after()
+    return
+  end
+  -- Both raised: fn's error propagates now, after's from the next turn of
+  -- the loop (neither is lost).
+  local ok2, err2 = compat.xpcall(after, debug.traceback)
+  if not ok2 then M.defer(error, err2, 0) end
+  error(err, 0)
 end
 
 --- Call every function of the array `fns`, even when some raise: the
