@@ -190,6 +190,7 @@ static void cp_ctx_close_own(cp_ctx *ctx) {
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_prepare);
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_check);
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->sweep);
+  cp_reap_close_own(ctx);
 }
 
 /* The context's __gc; also run earlier by the sentinel below.  Idempotent. */
