@@ -219,6 +219,10 @@ typedef struct cp_ctx {
   uint64_t poll_start, poll_woke; /* hrtime: the wait began / a message came */
   int poll_caught;     /* the wait ended while polling */
   int big_pipes;       /* stdio pipes grown to a bigger buffer (stream.c) */
+  /* timer.c: core.defer's queue, t[head..tail] in the registry table
+   * defer_q, run by one timer in the loop's next timers phase */
+  uv_timer_t defer;
+  int defer_q, defer_head, defer_tail;
 } cp_ctx;
 
 /* The context of this lua_State (created by luaopen); a Lua error once
@@ -232,6 +236,8 @@ void cp_ctx_open(lua_State *L);
  * and the loop is stopped; run() raises them.  Returns 0 on success.
  */
 int cp_callback(cp_ctx *ctx, int fn_ref, int nargs);
+/* The same for the function on top of ctx->L (popped), with no argument. */
+int cp_callback_top(cp_ctx *ctx);
 
 /*
  * The same, with the arguments made inside the protected call by
@@ -374,6 +380,7 @@ void cp_process_open(lua_State *L); /* each adds its functions to the table at -
 void cp_stream_open(lua_State *L);
 void cp_ipc_open(lua_State *L);
 void cp_timer_open(lua_State *L);
+void cp_defer_init(cp_ctx *ctx); /* its timer on ctx->loop (one of ctx's own) */
 void cp_sync_open(lua_State *L);
 void cp_poll_open(lua_State *L);
 void cp_reap_open(lua_State *L);
