@@ -97,6 +97,13 @@ extern char **environ; /* POSIX, though not declared by every libc */
 #define CP_HAVE_SPAWN_SETSID 0
 #endif
 #endif
+/* Spawning with clone(CLONE_VM | CLONE_VFORK [| CLONE_PIDFD]) of our own
+ * (process.c) rather than posix_spawn: Linux, unless PORTABLE=1. */
+#if defined(__linux__) && !defined(CP_PORTABLE)
+#define CP_HAVE_CLONE_SPAWN 1
+#else
+#define CP_HAVE_CLONE_SPAWN 0
+#endif
 
 /* After the system headers: hiding their declarations would break linking. */
 #pragma GCC visibility push(hidden)
@@ -194,11 +201,18 @@ typedef struct cp_ctx {
   int nerrors, first_error; /* pending errors are errors[first..first+n) */
   cp_proc *procs;      /* live children */
   /* reap.c: how exits are seen */
-  int use_pidfd;       /* pidfd_open works: a poll handle per child */
+  int use_pidfd;       /* pidfd_open works: each child's pidfd is in pidfd_ep */
+  int pidfd_ep;        /* > 0: an epoll set of the children's pidfds, */
+  uv_poll_t pidfd_poll; /* polled on the loop through this one handle */
+  int pidfd_poll_on, nref_pidfd; /* it is open; children that hold the loop */
   int nswept, nref_swept; /* children without a pidfd (fallback), the refd */
   uv_timer_t sweep;    /* fallback: waitpid over those children, backing off */
   uint64_t sweep_ms;
   uv_signal_t sigchld; /* fallback: started only where SIGCHLD was default */
+  /* process.c's clone spawner: what it learnt about this system */
+  int clone_vm_ok;     /* a clone child was seen sharing our memory (not
+                          valgrind's fork): its exec errors reach us */
+  int clone_no_pidfd;  /* the kernel refused CLONE_PIDFD: pidfd_open */
   int sigchld_on;
   void (*sigchld_mine)(int); /* the handler libuv installed for it */
   cp_chan *deferred;   /* channels holding IPC messages sent during this
@@ -213,6 +227,10 @@ typedef struct cp_ctx {
   uint64_t poll_start, poll_woke; /* hrtime: the wait began / a message came */
   int poll_caught;     /* the wait ended while polling */
   int big_pipes;       /* stdio pipes grown to a bigger buffer (stream.c) */
+  /* timer.c: core.defer's queue, t[head..tail] in the registry table
+   * defer_q, run by one timer in the loop's next timers phase */
+  uv_timer_t defer;
+  int defer_q, defer_head, defer_tail;
 } cp_ctx;
 
 /* The context of this lua_State (created by luaopen); a Lua error once
@@ -226,6 +244,8 @@ void cp_ctx_open(lua_State *L);
  * and the loop is stopped; run() raises them.  Returns 0 on success.
  */
 int cp_callback(cp_ctx *ctx, int fn_ref, int nargs);
+/* The same for the function on top of ctx->L (popped), with no argument. */
+int cp_callback_top(cp_ctx *ctx);
 
 /*
  * The same, with the arguments made inside the protected call by
@@ -257,6 +277,9 @@ void cp_reap_ref(cp_proc *p);
 int cp_reap_kill(cp_proc *p, int sig);
 /* lua_close: stop watching; a thread reaps what still runs. */
 void cp_reap_close(cp_ctx *ctx);
+/* Close reap.c's own handles on ctx->loop (lua_close, or a loop switch
+ * before cp_reap_init runs again on the new loop).  Idempotent. */
+void cp_reap_close_own(cp_ctx *ctx);
 
 /* ---- handle.c: handle ownership ------------------------------------
  * A libuv handle lives in malloc'd memory (Lua's GC must never free memory
@@ -302,7 +325,8 @@ struct cp_proc {
   cp_proc **owner;    /* the userdata's slot */
   pid_t pid;
   int pidfd;          /* -1: watched by the SIGCHLD fallback (reap.c) */
-  uv_poll_t *watch;   /* polls pidfd; freed by its close callback */
+  uv_poll_t *watch;   /* &ctx->pidfd_poll while its pidfd is in ctx->pidfd_ep;
+                         NULL: watched by the SIGCHLD fallback */
   int status;         /* waitpid status once exited */
   int lost;           /* someone else reaped it: the status is unknown */
   int exited;
@@ -336,12 +360,15 @@ typedef struct cp_spawn_req {
   gid_t gid;
   int nstdio;
   cp_stdio stdio[CP_MAX_STDIO];
+  cp_ctx *ctx;
+  int want_pidfd;     /* ask the clone for a pidfd (CLONE_PIDFD) */
+  int pidfd;          /* out: the child's pidfd from the clone, or -1 */
 } cp_spawn_req;
 
-/* Parse the spec table at index 1 (pushes a scratch userdata) and create
- * the pipes: 0 or -errno.  Then start it: 0 or -errno; the child's ends are
+/* Parse the spec table at index 1 into *r (the caller's memory; pushes
+ * scratch userdata for argv and env) and create the pipes: 0 or -errno.  Then start it: 0 or -errno; the child's ends are
  * closed either way, ours too on failure. */
-int cp_spawn_prepare(lua_State *L, cp_spawn_req **r);
+int cp_spawn_prepare(lua_State *L, cp_spawn_req *r);
 int cp_spawn_start(cp_spawn_req *r, pid_t *pid);
 void cp_spawn_cleanup(cp_spawn_req *r, int parent_too);
 /* Push nil, code, errno for a failed spawn; returns 3. */
@@ -361,6 +388,7 @@ void cp_process_open(lua_State *L); /* each adds its functions to the table at -
 void cp_stream_open(lua_State *L);
 void cp_ipc_open(lua_State *L);
 void cp_timer_open(lua_State *L);
+void cp_defer_init(cp_ctx *ctx); /* its timer on ctx->loop (one of ctx's own) */
 void cp_sync_open(lua_State *L);
 void cp_poll_open(lua_State *L);
 void cp_reap_open(lua_State *L);

@@ -111,6 +111,8 @@ static int cp_callback_fn(cp_ctx *ctx, int nargs, const int *keep) {
   return rc;
 }
 
+int cp_callback_top(cp_ctx *ctx) { return cp_callback_fn(ctx, 0, NULL); }
+
 int cp_callback(cp_ctx *ctx, int fn_ref, int nargs) {
   lua_State *L = ctx->L;
   if (fn_ref == LUA_NOREF || fn_ref == LUA_REFNIL) {
@@ -190,6 +192,8 @@ static void cp_ctx_close_own(cp_ctx *ctx) {
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_prepare);
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->poll_check);
   cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->sweep);
+  cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->defer);
+  cp_reap_close_own(ctx);
 }
 
 /* The context's __gc; also run earlier by the sentinel below.  Idempotent. */
@@ -260,6 +264,7 @@ static void cp_process_setup(void) {
 /* The context's own handles, on ctx->loop. */
 static void cp_ctx_init_handles(cp_ctx *ctx) {
   cp_poll_init(ctx);
+  cp_defer_init(ctx);
   cp_reap_init(ctx);
 }
 

@@ -36,10 +36,13 @@ static int cp_object_tostring(lua_State *L) {
   return 1;
 }
 
+/* core.object(class [, nfields]): nfields sizes the field table up front,
+ * sparing the rehashes of a table grown one field at a time. */
 static int cp_object_new(lua_State *L) {
+  lua_Integer n = luaL_optinteger(L, 2, 0);
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_newuserdatauv(L, 0, 1);
-  lua_newtable(L);
+  lua_createtable(L, 0, n > 0 && n < 256 ? (int)n : 0);
   lua_pushvalue(L, 1);
   lua_setmetatable(L, -2);
   lua_setiuservalue(L, -2, 1);

@@ -257,21 +257,27 @@ static int cp_child_pdeathsig(cp_spawn_req *r, pid_t parent) {
  * only (it also runs in the clone child below, which shares the parent's
  * memory): 0, or -1 with errno set. */
 static int cp_child_setup(cp_spawn_req *r) {
-  int i;
+  int i, null_fd = -1;
   if (r->detached && setsid() < 0) return -1;
   if (r->group && setpgid(0, 0) < 0) return -1;
   for (i = 0; i < r->nstdio; i++) {
     int fd = r->stdio[i].child_fd;
     if (r->stdio[i].kind == CP_STDIO_IGNORE) {
-      fd = open("/dev/null", O_RDWR);
-      if (fd < 0) return -1;
-      if (fd != i) {
-        if (dup2(fd, i) < 0) return -1;
-        close(fd);
+      /* One /dev/null for every "ignore" entry (the exec closes it).  Kept
+       * above the range dup'd into, like every other source (cp_spawn_start):
+       * a later entry would overwrite it there. */
+      if (null_fd < 0) {
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd >= 0 && null_fd < r->nstdio) {
+          int moved = fcntl(null_fd, F_DUPFD_CLOEXEC, r->nstdio);
+          close(null_fd);
+          null_fd = moved;
+        }
+        if (null_fd < 0) return -1;
       }
-    } else if (dup2(fd, i) < 0) {
-      return -1;
+      fd = null_fd;
     }
+    if (dup2(fd, i) < 0) return -1;
   }
   if (r->cwd && chdir(r->cwd) != 0) return -1;
   return 0;
@@ -319,23 +325,37 @@ static int cp_spawn_fork(cp_spawn_req *r, pid_t *pid) {
 }
 
 #ifdef __linux__
-/* The dieWithParent path.  A full fork() would copy the page tables of a
- * big parent (the cost libuv 1.44 pays); instead the child shares our
- * memory (CLONE_VM) while we are suspended until it has exec'd or failed
- * (CLONE_VFORK), as glibc's posix_spawn does, and runs only this small
- * function on a stack of its own.  It makes system calls only: no malloc,
- * no locks.  All signals are blocked around the clone, so that none of the
- * parent's handlers can run in the child before it has reset them. */
-#define CP_CLONE_STACK (256 * 1024)
+/* The usual path (and dieWithParent's).  A full fork() would copy the page
+ * tables of a big parent (the cost libuv 1.44 pays); instead the child
+ * shares our memory (CLONE_VM) while we are suspended until it has exec'd
+ * or failed (CLONE_VFORK), and runs only this small function.  It makes
+ * system calls only: no malloc, no locks.  All signals are blocked around
+ * the clone, so that none of the parent's handlers can run in the child
+ * before it has reset them.
+ *
+ * Cheaper than glibc's posix_spawn on the same clone: its stack is a part
+ * of our own stack frame, which sits unused while we are suspended, so no
+ * mmap and no munmap per spawn (the munmap of a stack the child touched on
+ * the other CPU costs a TLB-shootdown IPI, a third of the parent's time in
+ * a posix_spawn loop on a VM); CLONE_PIDFD hands us the pidfd that reap.c
+ * watches, without a pidfd_open; and a failed exec reports its errno in
+ * our memory, so once a child has been seen sharing it the parent need not
+ * check the file beforehand (cp_spawn_precheck). */
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#define CP_CLONE_STACK (16 * 1024)
 
 typedef struct cp_clone_arg {
   cp_spawn_req *r;
   pid_t parent;
-  int err; /* errno of the step that failed, written by the child */
+  volatile int ran; /* the child ran in our memory (not valgrind's fork) */
+  int err;          /* errno of the step that failed, written by the child */
 } cp_clone_arg;
 
 static int cp_clone_child(void *arg) {
   cp_clone_arg *a = (cp_clone_arg *)arg;
+  a->ran = 1;
   cp_child_reset_signals();
   if (cp_child_setup(a->r) == 0 && cp_child_pdeathsig(a->r, a->parent) == 0)
     execve(a->r->path, a->r->argv, a->r->envp);
@@ -345,24 +365,38 @@ static int cp_clone_child(void *arg) {
 
 static int cp_spawn_clone(cp_spawn_req *r, pid_t *pid) {
   cp_clone_arg a;
+  union {
+    char bytes[CP_CLONE_STACK];
+    long double align;
+  } stack;
   sigset_t all, old;
-  char *stack;
-  int saved = errno, err = 0;
+  int saved = errno, err = 0, pidfd = -1;
+  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  cp_ctx *ctx = r->ctx;
   a.r = r;
-  a.parent = getpid();
+  a.parent = r->pdeathsig ? getpid() : 0;
+  a.ran = 0;
   a.err = 0;
-  stack = mmap(NULL, CP_CLONE_STACK, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return -errno;
+  r->pidfd = -1;
+  if (r->want_pidfd && !(ctx && ctx->clone_no_pidfd)) flags |= CLONE_PIDFD;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   /* The stack grows down on every architecture Linux runs this on. */
-  *pid = clone(cp_clone_child, stack + CP_CLONE_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  *pid = clone(cp_clone_child, stack.bytes + CP_CLONE_STACK, flags, &a, &pidfd);
+  if (*pid < 0 && errno == EINVAL && (flags & CLONE_PIDFD)) {
+    /* No CLONE_PIDFD here (valgrind, say): reap.c uses pidfd_open. */
+    if (ctx) ctx->clone_no_pidfd = 1;
+    flags &= ~CLONE_PIDFD;
+    *pid = clone(cp_clone_child, stack.bytes + CP_CLONE_STACK, flags, &a, &pidfd);
+  }
   if (*pid < 0) err = -errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  munmap(stack, CP_CLONE_STACK);
+  if (err == 0 && (flags & CLONE_PIDFD)) r->pidfd = pidfd;
+  if (err == 0 && a.ran && ctx) ctx->clone_vm_ok = 1;
   if (err == 0 && a.err != 0) {
     int status;
+    if (r->pidfd >= 0) close(r->pidfd);
+    r->pidfd = -1;
     while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {}
     err = -a.err;
   }
@@ -377,6 +411,7 @@ static int cp_spawn_clone(cp_spawn_req *r, pid_t *pid) {
 }
 #endif
 
+#if !CP_HAVE_CLONE_SPAWN
 static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
@@ -417,6 +452,7 @@ static int cp_spawn_posix(cp_spawn_req *r, pid_t *pid) {
   posix_spawnattr_destroy(&attr);
   return -err;
 }
+#endif
 
 /* A NULL-terminated char* array of the strings t[1..n], in scratch memory
  * owned by a userdata left on the stack (freed by the GC if we raise). */
@@ -482,17 +518,16 @@ static int cp_stdio_prepare(cp_stdio *s, int i) {
   }
 }
 
-/* Read the spec table at index 1 into a request held by a scratch
- * userdata pushed on the stack, and create the pipes.  Returns 0 or a
- * negative errno (pipes already closed).  Lua errors are raised only
- * before any fd is created. */
-int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
-  cp_spawn_req *r;
+/* Read the spec table at index 1 into the request *r (the caller's: on
+ * its C stack, not one more 4 KiB userdata for the GC per spawn), and
+ * create the pipes.  Returns 0 or a negative errno (pipes already closed).
+ * Lua errors are raised only before any fd is created. */
+int cp_spawn_prepare(lua_State *L, cp_spawn_req *r) {
   int i, err = 0, base;
   luaL_checktype(L, 1, LUA_TTABLE);
-  r = (cp_spawn_req *)lua_newuserdatauv(L, sizeof *r, 0);
   memset(r, 0, sizeof *r);
-  *out = r;
+  r->ctx = cp_ctx_get(L);
+  r->pidfd = -1;
   base = lua_gettop(L);
   /* The strings stay anchored by the spec table at index 1. */
   lua_getfield(L, 1, "file");
@@ -545,7 +580,8 @@ int cp_spawn_prepare(lua_State *L, cp_spawn_req **out) {
     }
     if (err) r->nstdio = i + 1;
   }
-  lua_settop(L, base); /* keep only the request */
+  /* argv and env go with it: nothing allocates from here to the spawn. */
+  lua_settop(L, base);
   if (err) cp_spawn_cleanup(r, 1);
   return err;
 }
@@ -610,13 +646,18 @@ static int cp_spawn_precheck(cp_spawn_req *r) {
   return 0;
 }
 
-/* posix_spawn cannot change ids, nor set PR_SET_PDEATHSIG, nor (without
- * the feature) chdir or setsid. */
+/* The clone spawner does everything but change ids (posix_spawn cannot
+ * change them either, nor set PR_SET_PDEATHSIG, nor, without the feature,
+ * chdir or setsid). */
 static int cp_spawn_exec(cp_spawn_req *r, pid_t *pid) {
-  if (r->has_uid || r->has_gid || (r->cwd && !CP_HAVE_SPAWN_CHDIR) ||
-      (r->detached && !CP_HAVE_SPAWN_SETSID))
+  if (r->has_uid || r->has_gid) return cp_spawn_fork(r, pid);
+#if CP_HAVE_CLONE_SPAWN
+  return cp_spawn_clone(r, pid);
+#else
+  if ((r->cwd && !CP_HAVE_SPAWN_CHDIR) || (r->detached && !CP_HAVE_SPAWN_SETSID))
     return cp_spawn_fork(r, pid);
   return r->pdeathsig ? cp_spawn_clone(r, pid) : cp_spawn_posix(r, pid);
+#endif
 }
 
 /* An executable the kernel cannot run (ENOEXEC: a script without "#!"):
@@ -660,7 +701,11 @@ int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
     }
   }
   err = cp_find_exec(r);
-  if (err == 0) err = cp_spawn_precheck(r);
+  /* Once a clone child has been seen sharing our memory, the exec reports
+   * its own errors (and ENOEXEC) there: no need to look first. */
+  if (err == 0 && !(CP_HAVE_CLONE_SPAWN && !r->has_uid && !r->has_gid && r->ctx &&
+                    r->ctx->clone_vm_ok))
+    err = cp_spawn_precheck(r);
   if (err == 0) err = cp_spawn_exec(r, pid);
   if (err == -ENOEXEC) err = cp_spawn_script(r, pid);
   cp_spawn_cleanup(r, err != 0);
@@ -669,13 +714,14 @@ int cp_spawn_start(cp_spawn_req *r, pid_t *pid) {
 
 static int cp_spawn(lua_State *L) {
   cp_ctx *ctx = cp_ctx_get(L);
-  cp_spawn_req *r;
+  cp_spawn_req req, *r = &req;
   cp_proc *p, **slot;
   pid_t pid = 0;
   int i, err;
 
   lua_settop(L, 1);
-  err = cp_spawn_prepare(L, &r);
+  err = cp_spawn_prepare(L, r);
+  r->want_pidfd = ctx->use_pidfd; /* reap.c watches it */
   if (err == 0) err = cp_spawn_start(r, &pid);
   if (err) return cp_spawn_fail(L, err);
 
@@ -685,6 +731,7 @@ static int cp_spawn(lua_State *L) {
     /* The child runs but we cannot track it: kill and reap it now. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    if (r->pidfd >= 0) close(r->pidfd);
     cp_spawn_cleanup(r, 1);
     return luaL_error(L, "child_process: out of memory");
   }
@@ -693,7 +740,7 @@ static int cp_spawn(lua_State *L) {
   p->ctx = ctx;
   p->owner = slot;
   p->pid = pid;
-  p->pidfd = -1;
+  p->pidfd = r->pidfd; /* from the clone, or -1: reap.c opens one */
   lua_getfield(L, 1, "on_exit");
   p->exit_ref = cp_ref(L, -1);
   lua_pop(L, 1);

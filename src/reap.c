@@ -1,11 +1,16 @@
 /*
  * reap.c — seeing our children exit without owning SIGCHLD.
  *
- * On Linux 5.3+ each child gets a pidfd right after the spawn, polled on
- * the loop.  It becomes readable when that child exits, so an exit costs a
- * waitid on that child alone (never a sweep over every child), no signal
- * handler is installed at all, and kill() goes through pidfd_send_signal,
- * which can never reach a recycled pid.
+ * On Linux 5.3+ each child gets a pidfd from the spawn itself (process.c's
+ * clone with CLONE_PIDFD, or pidfd_open right after it).  It becomes
+ * readable when that child exits, so an exit costs a waitid on that child
+ * alone (never a sweep over every child), no signal handler is installed
+ * at all, and kill() goes through pidfd_send_signal, which can never reach
+ * a recycled pid.  The pidfds sit in one epoll set of our own, polled on
+ * the loop by one handle: a child costs one epoll_ctl to add and one to
+ * remove, where a libuv poll handle per child cost six system calls
+ * (uv_poll_init's probe, its FIONBIO, the stop in uv_poll_start, the add,
+ * the delete), and one wake-up delivers every child that exited.
  *
  * Without pidfd (an old kernel, a seccomp filter answering ENOSYS,
  * LUA_CHILD_PROCESS_NO_PIDFD=1, or a pidfd_open that failed for one child)
@@ -24,6 +29,9 @@
  */
 #include <errno.h>
 #include <poll.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -94,15 +102,29 @@ static int cp_wait_one(pid_t pid, int pidfd, int *status) {
 
 static void cp_sweep_arm(cp_ctx *ctx);
 
-static void cp_free_poll(uv_handle_t *h) { free(h); }
+/* The pidfd handle holds the loop while a referenced child runs. */
+static void cp_pidfd_ref_update(cp_ctx *ctx) {
+  if (!ctx->pidfd_poll_on) return;
+  if (ctx->nref_pidfd > 0) uv_ref((uv_handle_t *)&ctx->pidfd_poll);
+  else uv_unref((uv_handle_t *)&ctx->pidfd_poll);
+}
 
-/* Stop watching p (it exited, or the state is closing). */
+/* Stop watching p (it exited).  An explicit delete rather than relying on
+ * the close of the pidfd: a fork elsewhere in the host may hold a copy of
+ * it for a while, and the set must never hand back a freed p. */
 static void cp_unwatch(cp_proc *p) {
   cp_ctx *ctx = p->ctx;
   if (p->watch) {
-    p->watch->data = NULL;
-    uv_close((uv_handle_t *)p->watch, cp_free_poll);
+#ifdef CP_HAVE_PIDFD
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    epoll_ctl(ctx->pidfd_ep, EPOLL_CTL_DEL, p->pidfd, &ev);
+#endif
     p->watch = NULL;
+    if (p->refd) {
+      ctx->nref_pidfd--;
+      cp_pidfd_ref_update(ctx);
+    }
   } else {
     ctx->nswept--;
     if (p->refd) ctx->nref_swept--;
@@ -121,17 +143,30 @@ static void cp_deliver(cp_proc *p, int r, int status) {
   cp_proc_exited(p);
 }
 
-static void cp_watch_cb(uv_poll_t *w, int status, int events) {
-  cp_proc *p = (cp_proc *)w->data;
-  int st = 0, r;
+#ifdef CP_HAVE_PIDFD
+/* Some pidfds in the set are readable: those children exited.  Each one
+ * is waited for just before its exit is delivered, and nothing is touched
+ * once the state is closing (an exit callback may call os.exit(c, true)):
+ * the children not delivered then stay linked, and the reaper thread of
+ * cp_reap_close waits for them. */
+static void cp_pidfd_cb(uv_poll_t *w, int status, int events) {
+  cp_ctx *ctx = (cp_ctx *)w->data;
+  struct epoll_event ev[32];
+  int i, n;
   (void)status;
   (void)events;
-  if (p == NULL || p->ctx->closing) return;
-  r = cp_wait_one(p->pid, p->pidfd, &st);
-  if (r == 0) return;
-  cp_proc_unlink(p);
-  cp_deliver(p, r, st);
+  if (ctx->closing) return;
+  do n = epoll_wait(ctx->pidfd_ep, ev, (int)(sizeof ev / sizeof ev[0]), 0);
+  while (n < 0 && errno == EINTR);
+  for (i = 0; i < n && !ctx->closing; i++) {
+    cp_proc *p = (cp_proc *)ev[i].data.ptr;
+    int st = 0, r = cp_wait_one(p->pid, p->pidfd, &st);
+    if (r == 0) continue;
+    cp_proc_unlink(p);
+    cp_deliver(p, r, st);
+  }
 }
+#endif
 
 /* The fallback: try every child that has no pidfd watcher. */
 static void cp_sweep(cp_ctx *ctx) {
@@ -199,19 +234,21 @@ static void cp_sigchld_start(cp_ctx *ctx) {
 
 void cp_reap_watch(cp_proc *p) {
   cp_ctx *ctx = p->ctx;
-  p->pidfd = ctx->use_pidfd ? cp_pidfd_open(p->pid) : -1;
-  if (p->pidfd >= 0) {
-    uv_poll_t *w = (uv_poll_t *)malloc(sizeof *w);
-    if (w != NULL && uv_poll_init(ctx->loop, w, p->pidfd) == 0) {
-      w->data = p;
-      uv_poll_start(w, UV_READABLE, cp_watch_cb);
-      uv_unref((uv_handle_t *)w);
-      p->watch = w;
+  /* process.c's clone may have made the pidfd already (CLONE_PIDFD). */
+  if (p->pidfd < 0 && ctx->use_pidfd) p->pidfd = cp_pidfd_open(p->pid);
+#ifdef CP_HAVE_PIDFD
+  if (p->pidfd >= 0 && ctx->pidfd_poll_on) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = p;
+    if (epoll_ctl(ctx->pidfd_ep, EPOLL_CTL_ADD, p->pidfd, &ev) == 0) {
+      p->watch = &ctx->pidfd_poll;
       return;
     }
-    free(w);
-    /* Keep the pidfd for kill(); the sweep sees the exit. */
   }
+#endif
+  /* Keep any pidfd for kill(); the sweep sees the exit. */
   ctx->nswept++;
   cp_sigchld_start(ctx);
   ctx->sweep_ms = 1;
@@ -222,8 +259,8 @@ void cp_reap_watch(cp_proc *p) {
 void cp_reap_ref(cp_proc *p) {
   cp_ctx *ctx = p->ctx;
   if (p->watch) {
-    if (p->refd) uv_ref((uv_handle_t *)p->watch);
-    else uv_unref((uv_handle_t *)p->watch);
+    ctx->nref_pidfd += p->refd ? 1 : -1;
+    cp_pidfd_ref_update(ctx);
     return;
   }
   ctx->nref_swept += p->refd ? 1 : -1;
@@ -253,6 +290,24 @@ void cp_reap_init(cp_ctx *ctx) {
   uv_timer_init(ctx->loop, &ctx->sweep);
   ctx->sweep.data = ctx;
   uv_unref((uv_handle_t *)&ctx->sweep);
+#ifdef CP_HAVE_PIDFD
+  /* The set outlives a switch of loop (cp_ctx_switch_loop); its handle
+   * is made again on the new loop.  Without it every child is swept. */
+  if (ctx->use_pidfd && ctx->pidfd_ep <= 0) ctx->pidfd_ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ctx->use_pidfd && ctx->pidfd_ep > 0 && !ctx->pidfd_poll_on &&
+      uv_poll_init(ctx->loop, &ctx->pidfd_poll, ctx->pidfd_ep) == 0) {
+    ctx->pidfd_poll.data = ctx;
+    ctx->pidfd_poll_on = 1;
+    uv_poll_start(&ctx->pidfd_poll, UV_READABLE, cp_pidfd_cb);
+    cp_pidfd_ref_update(ctx);
+  }
+#endif
+}
+
+void cp_reap_close_own(cp_ctx *ctx) {
+  if (!ctx->pidfd_poll_on) return;
+  ctx->pidfd_poll_on = 0;
+  cp_ctx_close_internal(ctx, (uv_handle_t *)&ctx->pidfd_poll);
 }
 
 /* ---- after lua_close ---------------------------------------------------- */
@@ -302,11 +357,7 @@ void cp_reap_close(cp_ctx *ctx) {
   o = n ? (cp_orphans *)malloc(sizeof *o + (size_t)n * sizeof(cp_orphan)) : NULL;
   if (o) o->n = 0;
   for (p = ctx->procs; p; p = p->next) {
-    if (p->watch) {
-      p->watch->data = NULL;
-      uv_close((uv_handle_t *)p->watch, cp_free_poll);
-      p->watch = NULL;
-    }
+    p->watch = NULL; /* the set is closed below; the pidfd goes on */
     if (o) {
       o->kids[o->n].pid = p->pid;
       o->kids[o->n].pidfd = p->pidfd;
@@ -334,6 +385,10 @@ void cp_reap_close(cp_ctx *ctx) {
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
+  cp_reap_close_own(ctx);
+  if (ctx->pidfd_ep > 0) close(ctx->pidfd_ep);
+  ctx->pidfd_ep = -1;
+  ctx->nref_pidfd = 0;
   if (ctx->sigchld_on) {
     /* Closing libuv's watcher resets SIGCHLD to its default, also when a
      * second libuv copy or the host installed a handler since: put theirs

@@ -53,7 +53,7 @@ static void cp_sync_kill(pid_t pid, int sig, int *killed, cp_sync_io *io, int ni
 }
 
 static int cp_spawn_sync(lua_State *L) {
-  cp_spawn_req *r;
+  cp_spawn_req req, *r = &req;
   cp_sync_io io[CP_MAX_STDIO];
   struct pollfd pfd[CP_MAX_STDIO];
   const char *input = NULL;
@@ -78,7 +78,7 @@ static int cp_spawn_sync(lua_State *L) {
   max_buffer = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 1024 * 1024;
   lua_settop(L, 1);
 
-  err = cp_spawn_prepare(L, &r);
+  err = cp_spawn_prepare(L, r);
   if (err == 0) err = cp_spawn_start(r, &pid);
   if (err) {
     lua_createtable(L, 0, 2);

@@ -1,6 +1,9 @@
 /*
  * timer.c — one-shot and repeating timers, for spawn/exec timeouts and
  * wait(timeout_ms).  core.timer() → handle with start(ms, repeat, fn), stop().
+ * And core.defer(fn): fn runs in a later iteration of the loop (util.defer,
+ * the `spawn` event of every child), from a queue and one timer of the
+ * context's own, rather than a timer handle made and closed for each.
  */
 #include "cp.h"
 
@@ -50,10 +53,66 @@ static int cp_timer_stop(lua_State *L) {
   return 0;
 }
 
+/* ---- core.defer ---------------------------------------------------------- */
+
+/* Run what was queued before this pass; what those functions defer runs in
+ * a later one.  An error is queued for run() (cp_callback_top) and the
+ * rest still run, as separate timers would. */
+static void cp_defer_cb(uv_timer_t *t) {
+  cp_ctx *ctx = (cp_ctx *)t->data;
+  lua_State *L = ctx->L;
+  int last = ctx->defer_tail;
+  if (ctx->closing || L == NULL) return;
+  while (ctx->defer_head <= last && !ctx->closing) {
+    int i = ctx->defer_head++;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->defer_q);
+    lua_rawgeti(L, -1, i);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, i);
+    lua_remove(L, -2);
+    cp_callback_top(ctx);
+  }
+  if (ctx->closing) return;
+  if (ctx->defer_head > ctx->defer_tail) {
+    ctx->defer_head = 1;
+    ctx->defer_tail = 0;
+  } else if (!uv_is_active((uv_handle_t *)t)) {
+    uv_timer_start(t, cp_defer_cb, 0, 0);
+  }
+}
+
+void cp_defer_init(cp_ctx *ctx) {
+  uv_timer_init(ctx->loop, &ctx->defer);
+  ctx->defer.data = ctx;
+  /* After a switch of loop: what was queued runs on the new one. */
+  if (ctx->defer_q != 0 && ctx->defer_head <= ctx->defer_tail)
+    uv_timer_start(&ctx->defer, cp_defer_cb, 0, 0);
+}
+
+/* core.defer(fn) */
+static int cp_defer(lua_State *L) {
+  cp_ctx *ctx = cp_ctx_get(L);
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  if (ctx->defer_q == 0) {
+    lua_newtable(L);
+    ctx->defer_q = luaL_ref(L, LUA_REGISTRYINDEX);
+    ctx->defer_head = 1;
+    ctx->defer_tail = 0;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->defer_q);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, ++ctx->defer_tail);
+  if (!uv_is_active((uv_handle_t *)&ctx->defer)) uv_timer_start(&ctx->defer, cp_defer_cb, 0, 0);
+  return 0;
+}
+
 void cp_timer_open(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"start", cp_timer_start}, {"stop", cp_timer_stop}, {NULL, NULL}};
   cp_handle_newclass(L, CP_TIMER, methods);
   lua_pushcfunction(L, cp_timer_new);
   lua_setfield(L, -2, "timer");
+  lua_pushcfunction(L, cp_defer);
+  lua_setfield(L, -2, "defer");
 }

@@ -63,26 +63,27 @@ function ChildProcess:_settle()
 end
 
 local function on_exit(self, code, signum, lost)
-  self._exited = true
-  self.exitCode = code
-  self.signalCode = util.signame(signum)
-  if self._timer then
-    self._timer:close()
-    self._timer = nil
+  local f = core.fields(self) -- one lookup, not one __index per field
+  f._exited = true
+  f.exitCode = code
+  f.signalCode = util.signame(signum)
+  if f._timer then
+    f._timer:close()
+    f._timer = nil
   end
   -- As in Node: stdin is closed at exit; after `exit` (whose listeners may
   -- still start reading), output nobody reads is drained and discarded so
   -- that `close` always comes.
   local function emit_exit()
-    local stdio = self.stdio
+    local stdio = f.stdio
     if stdio[1] then stdio[1]:destroy() end
     protect(self.emit, function()
-      for i = 2, self._nstdio do
+      for i = 2, f._nstdio do
         local s = stdio[i]
         if s and s._drain then s:_drain() end
       end
       self:_settle()
-    end, self, "exit", self.exitCode, self.signalCode)
+    end, self, "exit", f.exitCode, f.signalCode)
   end
   -- Someone else (the host's waitpid(-1)) reaped the child: its status is
   -- gone.  Say so rather than report a made-up exit.  An `error` that
@@ -90,14 +91,14 @@ local function on_exit(self, code, signum, lost)
   local function emit_lost()
     if not lost then return emit_exit() end
     protect(self.emit, emit_exit, self, "error", mkerror(lost, "the exit status of process "
-      .. tostring(self.pid) .. " was taken by another waitpid() in this process",
-      { syscall = "waitpid", pid = self.pid }))
+      .. tostring(f.pid) .. " was taken by another waitpid() in this process",
+      { syscall = "waitpid", pid = f.pid }))
   end
   -- The exit may be seen before the deferred `spawn` (the SIGCHLD
   -- fallback's sweep can come first): spawn is emitted now, and a spawn
   -- listener that raises must not cost exit and close either.
-  if self._spawned then return emit_lost() end
-  self._spawned = true
+  if f._spawned then return emit_lost() end
+  f._spawned = true
   protect(self.emit, emit_lost, self, "spawn")
 end
 
@@ -337,15 +338,18 @@ end
 
 --- Start the child described by a normalised spec (options.spawn).
 function M.start(spec)
-  local self = core.object(ChildProcess)
-  self.spawnfile = spec.spawnfile
-  self.spawnargs = spec.spawnargs
-  self.killed = false
-  self.connected = false
-  self._pending = 1 -- the exit
-  self._nstdio = #spec.stdio
-  self.stdio = {}
-  self._killSignal = spec.killSignal
+  -- About the fields a child gets over its life, sized at once; set here
+  -- through the field table itself rather than one __newindex call each.
+  local self = core.object(ChildProcess, 24)
+  local f = core.fields(self)
+  f.spawnfile = spec.spawnfile
+  f.spawnargs = spec.spawnargs
+  f.killed = false
+  f.connected = false
+  f._pending = 1 -- the exit
+  f._nstdio = #spec.stdio
+  f.stdio = {}
+  f._killSignal = spec.killSignal
   spec.on_exit = function(code, signum, lost) on_exit(self, code, signum, lost) end
   -- An already-aborted signal: its error, as a failed spawn, and no process.
   local aborted = spec.signal and spec.signal.aborted
@@ -392,10 +396,10 @@ function M.start(spec)
     end)
     return self
   end
-  self._proc = proc
-  self.pid = pid
-  local stdio = self.stdio
-  for i = 1, self._nstdio do
+  f._proc = proc
+  f.pid = pid
+  local stdio = f.stdio
+  for i = 1, f._nstdio do
     local h = handles[i]
     if h then
       if i == spec.ipc then
@@ -408,7 +412,7 @@ function M.start(spec)
       end
     end
   end
-  self.stdin, self.stdout, self.stderr = stdio[1], stdio[2], stdio[3]
+  f.stdin, f.stdout, f.stderr = stdio[1], stdio[2], stdio[3]
   if spec.signal then abort.watch(self, spec.signal, spec.killSignal) end
   if spec.timeout and spec.timeout > 0 then
     local t = core.timer()
@@ -420,8 +424,8 @@ function M.start(spec)
     end)
   end
   defer(function()
-    if not self._spawned then
-      self._spawned = true
+    if not f._spawned then
+      f._spawned = true
       self:emit("spawn")
     end
   end)

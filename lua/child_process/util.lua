@@ -72,13 +72,12 @@ function M.spawn_error(verb, spec, code, errno)
 end
 
 --- Run fn(...) in a later iteration of the loop (after this callback).
+--- One queue and one timer per state (core.defer), not a timer each.
 function M.defer(fn, ...)
-  local n, args = select("#", ...), { ... }
-  local t = core.timer()
-  t:start(0, 0, function()
-    t:close()
-    fn(compat.unpack(args, 1, n))
-  end)
+  local n = select("#", ...)
+  if n == 0 then return core.defer(fn) end
+  local args = { ... }
+  core.defer(function() fn(compat.unpack(args, 1, n)) end)
 end
 
 --- Call fn(...); then `after` runs whatever fn raised, and the error (with
