@@ -89,6 +89,21 @@ describe("ChildProcess events", function()
   end)
 
   describe("a failed spawn", function()
+    it("one run('once') delivers error and close, without waiting for another event", function()
+      -- Another handle stays active (a timer far away): the pass that runs
+      -- the deferred events must return, not block until that timer.
+      local fired = false
+      local t = H.core.timer()
+      t:start(60000, 0, function() fired = true end)
+      local c, seq = record("cp-no-such-command-xyz")
+      cp.run("once")
+      t:close()
+      cp.run("nowait")
+      assert.is_false(fired)
+      assert.are.same({ "error", "close" }, seq)
+      assert.is_true(c._closed)
+    end)
+
     it("missing file: error then close(nil, nil), no spawn or exit", function()
       local c, seq, log = record("cp-no-such-command-xyz", { "a", "b" })
       assert.is_nil(c.pid)

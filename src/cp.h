@@ -218,6 +218,7 @@ typedef struct cp_ctx {
   cp_chan *deferred;   /* channels holding IPC messages sent during this
                           loop pass: poll.c's prepare writes them (ipc.c) */
   int run_blocks;      /* run() in a mode that may block: poll.c may poll */
+  int run_once;        /* run("once"): deferred calls that ran end the pass */
   /* poll.c: the adaptive busy-poll window (ns) and the wait it measures;
    * its prepare, active while a channel is open, also writes `deferred` */
   uv_prepare_t poll_prepare;

@@ -445,6 +445,7 @@ static int cp_run(lua_State *L) {
   }
   ctx->running = 1;
   ctx->run_blocks = uvmodes[mode] != UV_RUN_NOWAIT;
+  ctx->run_once = uvmodes[mode] == UV_RUN_ONCE;
   ctx->L = L;
   lua_pushcfunction(L, cp_run_protected);
   lua_pushlightuserdata(L, ctx);
@@ -452,6 +453,7 @@ static int cp_run(lua_State *L) {
   rc = lua_pcall(L, 2, 1, 0);
   alive = rc == LUA_OK && lua_toboolean(L, -1);
   ctx->run_blocks = 0;
+  ctx->run_once = 0;
   /* The prepare handle that writes batched IPC messages runs before the
    * loop blocks; a "once"/"nowait" pass (or uv_stop) can end after it.
    * The host may block next, so what was sent must go now. */

@@ -63,6 +63,13 @@ static void cp_defer_cb(uv_timer_t *t) {
   lua_State *L = ctx->L;
   int last = ctx->defer_tail;
   if (ctx->closing || L == NULL) return;
+  /* A run("once") pass whose deferred calls ran (an `error` or `close`
+   * event, say) ends without blocking, as it did when each call had a timer
+   * of its own that was closing: libuv 1.44 runs due timers before it
+   * polls, and would then block until the next event, which may never come
+   * for a `while not done do run("once") end` loop.  uv_stop makes that
+   * poll not wait; it is reset when the pass ends. */
+  if (ctx->run_once && ctx->defer_head <= last) uv_stop(ctx->loop);
   while (ctx->defer_head <= last && !ctx->closing) {
     int i = ctx->defer_head++;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->defer_q);
