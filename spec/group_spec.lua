@@ -8,7 +8,7 @@ local cp, core = H.cp, H.core
 local function stat(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   local state, pgrp = s:match("%) (%S) %d+ (%d+)")
   return state, tonumber(pgrp)

@@ -15,6 +15,8 @@ local core = require("child_process.core")
 local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local request = require("child_process.request")
+local compat = require("child_process.compat")
+local math, utf8 = compat.math, compat.utf8
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local pending, remote_error = request.pending, request.remote_error
@@ -38,7 +40,7 @@ local BATCH = 64 -- default largest batch
 --- Number of CPUs online (the default size).
 function M.cpus()
   local f = io.open("/sys/devices/system/cpu/online", "r")
-  local s = f and f:read("l")
+  local s = f and f:read("*l")
   if f then f:close() end
   local n = 0
   for a, b in (s or ""):gmatch("(%d+)%-?(%d*)") do
@@ -405,7 +407,7 @@ function Pool:_pump()
   for i = 1, #workers do
     local w = workers[i]
     while queued > 0 and w.ready and not w.dead and not w.retiring and w.nb < conc and w.child.connected do
-      local b = (queued + share - 1) // share
+      local b = math.floor((queued + share - 1) / share)
       if b > maxb then b = maxb end
       if quota and b > quota - w.assigned then b = quota - w.assigned end
       local id = self._nextid + 1

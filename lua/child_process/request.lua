@@ -16,6 +16,7 @@
 ---   {"$cp":"ready"}                          the child's handler is in place
 local core = require("child_process.core")
 local util = require("child_process.util")
+local math = require("child_process.compat").math
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local null = core.json.null

@@ -13,6 +13,7 @@
 --- it would out of cp.run().
 local core = require("child_process.core")
 local util = require("child_process.util")
+local table = require("child_process.compat").table
 
 local argcheck = util.argcheck
 
