@@ -62,7 +62,7 @@ describe("options.signal", function()
     local order = {}
     c:on("spawn", function() order[#order + 1] = "spawn" end)
     c:on("error", function(e) order[#order + 1] = "error:" .. e.code end)
-    c:on("close", function(code, sig) order[#order + 1] = ("close:%s:%s"):format(code, sig) end)
+    c:on("close", function(code, sig) order[#order + 1] = ("close:%s:%s"):format(tostring(code), tostring(sig)) end)
     assert.are.same({ nil, nil }, { c:wait() })
     assert.are.same({ "error:ABORT_ERR", "close:nil:nil" }, order)
     assert.is_nil(io.open("/tmp/cp-should-not-exist-14"))

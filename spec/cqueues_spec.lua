@@ -6,6 +6,7 @@
 local H = require("helper")
 local cp = H.cp
 local core = H.core
+local table = H.compat.table -- table.pack/unpack on 5.1 and LuaJIT too
 local cqueues = require("cqueues")
 
 -- Run every coroutine of cq to the end, for at most `secs` (a hang is a

@@ -114,10 +114,10 @@ end
 
 --- VmRSS (or another /proc/self/status field, e.g. "VmHWM") in KiB.
 function H.status_kib(field)
-  for l in io.lines("/proc/self/status") do
-    local kib = l:match("^" .. (field or "VmRSS") .. ":%s*(%d+)")
-    if kib then return tonumber(kib) end
-  end
+  local f = assert(io.open("/proc/self/status"))
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("\n" .. (field or "VmRSS") .. ":%s*(%d+)"))
 end
 
 --- A figure from a soak run, on stderr (the README quotes them).

@@ -126,13 +126,13 @@ describe("a good guest", function()
       -- This object is marked for finalization before the module exists,
       -- so lua_close finalizes it after the module's own context.
       local cp
-      package.loaded["late gc guard"] = setmetatable({}, { __gc = function()
+      package.loaded["late gc guard"] = require("child_process.compat").guard(function()
         local ok, e = pcall(cp.execSync, "echo late")
         io.write("execSync: ", tostring(ok), " ", type(e), "\n")
         ok, e = pcall(cp.spawn, "true")
         io.write("spawn: ", tostring(ok), " ", type(e), "\n")
         io.flush()
-      end })
+      end)
       cp = require("child_process")
       local c = cp.spawn("true")
       c:wait(5000)

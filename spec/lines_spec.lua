@@ -151,6 +151,7 @@ describe("readable:lines()", function()
   end)
 
   it("break stops listening; the child still closes", function()
+    if not H.lua54 then return pending("needs Lua 5.4: the generic for's closing value (a break runs __close)") end
     local c = cp.spawn("seq", { "1", "100000" })
     local first
     for line in c.stdout:lines() do
