@@ -76,8 +76,10 @@ function H.readme_chunk(after, env)
   f:close()
   local at = assert(text:find(after, 1, true), "README.md has no " .. after)
   local code = assert(text:match("```lua\n(.-)\n```", at), "no lua block after " .. after)
-  return assert(load(code, "=README.md (" .. after .. ")", "t",
-    setmetatable(env or {}, { __index = _G })))
+  env = setmetatable(env or {}, { __index = _G })
+  local setfenv = rawget(_G, "setfenv") -- 5.1, LuaJIT: load takes no env there
+  if setfenv then return setfenv(assert(loadstring(code, "=README.md (" .. after .. ")")), env) end
+  return assert(load(code, "=README.md (" .. after .. ")", "t", env))
 end
 
 --- Run the loop until cond() is true; fail the test after timeout_ms.

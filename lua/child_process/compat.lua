@@ -123,4 +123,23 @@ if select(2, xpcall(function(a) return a end, debug.traceback, true)) ~= true th
   end
 end
 
+--- pcall that a coroutine can yield through.  PUC Lua 5.1 cannot yield
+--- across pcall (a C function): there f runs in a coroutine of its own
+--- whose yields are passed on, coxpcall-style.  Elsewhere Lua's pcall.
+M.pcall = pcall
+if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+  local create, resume, yield, status, running = coroutine.create, coroutine.resume,
+    coroutine.yield, coroutine.status, coroutine.running
+  local function step(co, ok, ...)
+    if not ok then return false, ... end
+    if status(co) == "dead" then return true, ... end
+    return step(co, resume(co, yield(...)))
+  end
+  M.pcall = function(f, ...)
+    if not running() then return pcall(f, ...) end -- the main thread cannot yield anyway
+    local co = create(function(...) return f(...) end)
+    return step(co, resume(co, ...))
+  end
+end
+
 return M

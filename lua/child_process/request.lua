@@ -16,7 +16,8 @@
 ---   {"$cp":"ready"}                          the child's handler is in place
 local core = require("child_process.core")
 local util = require("child_process.util")
-local math = require("child_process.compat").math
+local compat = require("child_process.compat")
+local math, xpcall = compat.math, compat.xpcall -- xpcall(f, h, args…) on 5.1 too
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local null = core.json.null

@@ -13,7 +13,8 @@
 --- it would out of cp.run().
 local core = require("child_process.core")
 local util = require("child_process.util")
-local table = require("child_process.compat").table
+local compat = require("child_process.compat")
+local table, pcall = compat.table, compat.pcall -- pcall: wait() yields inside it, also on 5.1
 
 local argcheck = util.argcheck
 
