@@ -101,6 +101,23 @@ describe("conformance #3: fork's execArgv", function()
     assert.are.equal("-lstring\n", r.stdout)
   end)
 
+  it("leaves out -e chunks when the parent runs no script (LuaJIT keeps them in arg)", function()
+    local code = ([[
+      local cp = require("child_process")
+      local child = cp.fork(%q)
+      child:on("message", function(info)
+        if type(info) == "table" then
+          io.write(info.argm1 == cp.json.null and "none" or tostring(info.argm1), "\n")
+          child:send("exit")
+        end
+      end)
+      cp.run()
+    ]]):format(H.fixtures .. "fork_info.lua")
+    local r = cp.spawnSync(H.lua, { "-e", code }, { env = H.lua_env(), timeout = 20000 })
+    assert.are.equal(0, r.status, r.stderr)
+    assert.are.equal(H.lua .. "\n", r.stdout) -- the child's arg[-1]: the interpreter, no options
+  end)
+
   it("is replaced by an explicit execArgv", function()
     local r = cp.spawnSync(H.lua, { "-lstring", H.fixtures .. "fork_execargv.lua", "explicit" },
       { env = H.lua_env(), timeout = 20000 })
