@@ -108,7 +108,7 @@ demo: deps
 # spec/luv_static_spec.lua needs the LuaRocks-style luv: built once (~20-70 s).
 test: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
-	@# the spec host (lua5.4) loads the default build whatever LUA / PORTABLE say
+	@# bin/lua-child (lua5.4 first, spec/node_interop_spec.lua) loads the default build whatever LUA / PORTABLE say
 	@$(if $(filter-out build,$(BUILD)),$(MAKE) --no-print-directory all BUILD=build LUA=lua5.4 PORTABLE=)
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
 
