@@ -78,7 +78,7 @@ function H.readme_chunk(after, env)
   local code = assert(text:match("```lua\n(.-)\n```", at), "no lua block after " .. after)
   env = setmetatable(env or {}, { __index = _G })
   local setfenv = rawget(_G, "setfenv") -- 5.1, LuaJIT: load takes no env there
-  if setfenv then return setfenv(assert(loadstring(code, "=README.md (" .. after .. ")")), env) end
+  if setfenv then return setfenv(assert(rawget(_G, "loadstring")(code, "=README.md (" .. after .. ")")), env) end
   return assert(load(code, "=README.md (" .. after .. ")", "t", env))
 end
 
