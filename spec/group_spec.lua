@@ -10,6 +10,7 @@ local function stat(pid)
   if not f then return nil end
   local s = f:read("*a")
   f:close()
+  if not s then return nil end -- it exited between open and read (ESRCH)
   local state, pgrp = s:match("%) (%S) %d+ (%d+)")
   return state, tonumber(pgrp)
 end
