@@ -120,6 +120,7 @@ describe("child:request", function()
   end)
 
   it("a fractional timeout works too", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local c = worker()
     local err = c:request({ op = "exec", cmd = "sleep 0.3" }, { timeout = 30.5 }):wait(10000)
     assert.are.equal("ETIMEDOUT", err.code)
