@@ -185,6 +185,7 @@ describe("cp.pool", function()
   end)
 
   it("a worker SIGKILLed from outside fails its tasks with the signal and is replaced", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local pool = new_pool(WORKER, { size = 1 })
     ready_workers(pool, 1)
     local pid = pids(pool)[1]
@@ -385,6 +386,7 @@ describe("cp.pool", function()
   end)
 
   it("terminate() fails queued and running tasks and leaves no child and no fd", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local fds = H.fd_count()
     local pool = new_pool(WORKER, { size = 2 })
     ready_workers(pool, 2)
