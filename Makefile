@@ -17,12 +17,11 @@
 LUA      ?= lua5.4
 CC       ?= cc
 LUA_DEV  := $(if $(filter luajit,$(LUA)),libluajit-5.1-dev,$(if $(filter lua5.1,$(LUA)),liblua5.1-0-dev,lib$(LUA)-dev))
-# lua5.4 always: busted's default interpreter and the spec host (embed_host).
+# lua5.4 always: busted's default interpreter.
 PKGS     := lua5.4 liblua5.4-dev $(LUA) $(LUA_DEV) libuv1-dev lua-busted
 TEST_PKGS:= lua-luv lua-cjson lua-cqueues nodejs luarocks strace cmake lua-compat53-dev
 
 LUA_INC  := $(shell pkg-config --cflags $(LUA) 2>/dev/null || echo -I/usr/include/$(LUA))
-LUA54_INC:= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 UV_INC   := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIB   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 # UV_PREFIX=<dir>: build against the libuv installed there (rpath to it)
@@ -54,10 +53,12 @@ BUILD    ?= build$(if $(PORTABLE),/portable)$(if $(filter-out lua5.4,$(LUA)),/$(
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/child_process/core.so
-HOST     := build/embed_host
-OOM_HOST := build/oom_host
-LOOP_HOST:= build/loop_host
-GUEST    := build/guest_host
+# The C hosts of the specs, linked to the engine under test (spec/*_host.c).
+HOST     := $(BUILD)/embed_host
+OOM_HOST := $(BUILD)/oom_host
+LOOP_HOST:= $(BUILD)/loop_host
+GUEST    := $(BUILD)/guest_host
+LUA_LIB  := $(shell pkg-config --libs $(LUA) 2>/dev/null || echo -l$(LUA))
 
 RUN_ENV  = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/?.so;;" $(if $(PORTABLE),CP_PORTABLE=1)
 
@@ -73,24 +74,24 @@ $(CORE): $(OBJ) | $(BUILD)/child_process
 	$(CC) $(OBJ) -o $@ $(LDFLAGS_M)
 
 # A small C host that opens two lua_States in one process (spec/embed_spec.lua).
-$(HOST): spec/embed_host.c | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA54_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+$(HOST): spec/embed_host.c src/luacompat.h | $(BUILD)
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(LUA_LIB) -lm -ldl
 
 # A host whose Lua allocator can be limited (spec/oom_spec.lua).
-$(OOM_HOST): spec/oom_host.c | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+$(OOM_HOST): spec/oom_host.c src/luacompat.h | $(BUILD)
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(LUA_LIB) -lm -ldl
 
 # A C host in which the module is a guest: its own SIGCHLD handler,
 # waitpid(-1), states opened and closed in a loop, states on threads
 # (spec/guest_host_spec.lua).
-$(GUEST): spec/guest_host.c | build
-	$(CC) -std=c99 -D_GNU_SOURCE -pthread $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lm -ldl
+$(GUEST): spec/guest_host.c src/luacompat.h | $(BUILD)
+	$(CC) -std=c99 -D_GNU_SOURCE -pthread $(WARN) $(OPT) $(LUA_INC) $< -o $@ $(LUA_LIB) -lm -ldl
 
 # A host that hands its libuv loop to the module (spec/loop_host_spec.lua).
-$(LOOP_HOST): spec/loop_host.c include/child_process.h | build
-	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $(UV_INC) -Iinclude $< -o $@ $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) $(UV_LIB) -lm -ldl
+$(LOOP_HOST): spec/loop_host.c include/child_process.h src/luacompat.h | $(BUILD)
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARN) $(OPT) $(LUA_INC) $(UV_INC) -Iinclude $< -o $@ $(LUA_LIB) $(UV_LIB) -lm -ldl
 
-build $(BUILD)/obj $(BUILD)/child_process:
+$(sort build $(BUILD) $(BUILD)/obj $(BUILD)/child_process):
 	mkdir -p $@
 
 # Install the Debian packages that are missing (sudo when not root).
@@ -107,7 +108,7 @@ demo: deps
 # spec/luv_static_spec.lua needs the LuaRocks-style luv: built once (~20-70 s).
 test: test-deps $(LUV_STATIC_IF)
 	@$(MAKE) --no-print-directory all
-	@# the spec host (lua5.4) loads the default build whatever LUA / PORTABLE say
+	@# bin/lua-child (lua5.4 first, spec/node_interop_spec.lua) loads the default build whatever LUA / PORTABLE say
 	@$(if $(filter-out build,$(BUILD)),$(MAKE) --no-print-directory all BUILD=build LUA=lua5.4 PORTABLE=)
 	$(RUN_ENV) busted --lua=$(LUA) $(BUSTED_ARGS) spec
 

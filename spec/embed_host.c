@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include "../src/luacompat.h" /* LUA_OK, luaL_newlib… below Lua 5.4 */
 
 static lua_State *open_state(const char *script, const char *tag) {
   lua_State *L = luaL_newstate();

@@ -8,8 +8,9 @@ local cp, core = H.cp, H.core
 local function stat(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
+  if not s then return nil end -- it exited between open and read (ESRCH)
   local state, pgrp = s:match("%) (%S) %d+ (%d+)")
   return state, tonumber(pgrp)
 end

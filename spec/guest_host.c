@@ -39,6 +39,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include "../src/luacompat.h" /* LUA_OK, luaL_newlib… below Lua 5.4 */
 
 static volatile sig_atomic_t host_sigchlds;
 

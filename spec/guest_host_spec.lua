@@ -5,7 +5,7 @@
 local H = require("helper")
 local cp = H.cp
 
-local GUEST = H.root .. "/build/guest_host"
+local GUEST = H.host("guest_host")
 
 -- Run the host with args; returns stdout, stderr, code, signal.  A hung
 -- host is killed after 40 s (its code is then nil and its signal SIGTERM).

@@ -26,7 +26,7 @@ local CAUGHT = [[
       if m then return tonumber(m, 16) end
     end
   end
-  local SIGCHLD = 1 << 16
+  local function sigchld() return math.floor(caught() / 2 ^ 16) % 2 end -- bit 16 (SIGCHLD - 1)
 ]]
 
 -- The suite may run with the fallback forced (make test-nopidfd): the
@@ -45,14 +45,14 @@ describe("child exits", function()
     assert.is_true(has_pidfd(), "this kernel has pidfd_open (Linux 5.3+)")
     local out, err, status = lua_out(CAUGHT .. [[
       local cp = require("child_process")
-      local before = caught() & SIGCHLD
+      local before = sigchld()
       local codes = {}
       for i = 1, 5 do
         cp.spawn("sh", { "-c", "exit " .. i }):on("exit", function(c) codes[#codes + 1] = c end)
       end
       cp.run()
       table.sort(codes)
-      io.write(before, " ", caught() & SIGCHLD, " ", table.concat(codes, ","))
+      io.write(before, " ", sigchld(), " ", table.concat(codes, ","))
     ]], PIDFD)
     assert.are.equal("", err)
     assert.are.equal(0, status)
@@ -72,7 +72,7 @@ describe("child exits", function()
       k:kill("SIGKILL")
       cp.run()
       table.sort(codes, function(a, b) return tostring(a) < tostring(b) end)
-      io.write(core.reaper(), " ", (caught() & SIGCHLD) ~= 0 and "caught" or "-", " ",
+      io.write(core.reaper(), " ", sigchld() ~= 0 and "caught" or "-", " ",
         table.concat(codes, ","))
     ]], { LUA_CHILD_PROCESS_NO_PIDFD = "1" })
     assert.are.equal("", err)
@@ -81,7 +81,7 @@ describe("child exits", function()
   end)
 
   it("kill() goes through pidfd_send_signal, never kill(2)", function()
-    assert.is_true(os.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
+    assert.is_true(H.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
     local e = H.lua_env()
     e.LUA_CHILD_PROCESS_NO_PIDFD = nil
     local c = cp.spawn("strace", { "-f", "-qq", "-e", "trace=kill,pidfd_send_signal,rt_sigaction",
@@ -231,12 +231,13 @@ describe("a guest that the host closes", function()
   end)
 
   it("a __gc that calls the module after lua_close closed it gets a Lua error", function()
+    if H.puc51 then return pending("needs os.exit(code, true) (Lua 5.2+, LuaJIT): PUC 5.1 never closes its state") end
     local out, err, status = lua_out([[
       -- Made before the module, so finalized after it at lua_close.
-      local late = setmetatable({}, { __gc = function()
+      local late = require("child_process.compat").guard(function()
         local ok, e = pcall(function() return require("child_process").execSync("true") end)
         io.write(tostring(ok), " ", tostring(e):match("called after its Lua state was closed") or tostring(e))
-      end })
+      end)
       local cp = require("child_process")
       cp.execSync("true")
       os.exit(0, true)
@@ -262,7 +263,7 @@ describe("a guest that the host closes", function()
       { env = H.lua_env() })
     assert.are.equal(0, H.wait_close(c))
     local f = io.open(tmp)
-    local got = f:read("a")
+    local got = f:read("*a")
     f:close()
     os.remove(tmp)
     assert.are.equal("hi\n0", got)

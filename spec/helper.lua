@@ -11,6 +11,12 @@ local H = {}
 H.cp = cp
 H.compat = compat -- table.pack, math.type… on every Lua (no bitwise operators either)
 H.doubles = math.type == nil -- Lua 5.1, 5.2, LuaJIT: every number is a double
+-- Lua 5.4 or later (to-be-closed variables…); LuaJIT says "Lua 5.1".
+H.lua54 = tonumber(_VERSION:match("%d+%.%d+")) >= 5.4
+-- PUC Lua 5.1 cannot yield across a C call: not from a for-iterator, inside
+-- pcall, a metamethod or a C library's loop (cqueues).  LuaJIT and 5.2+ can.
+H.puc51 = _VERSION == "Lua 5.1" and not rawget(_G, "jit")
+H.NO_C_YIELD = "needs a Lua that yields across C calls (not PUC Lua 5.1): "
 H.core = core
 H.root = core.cwd()
 H.fixtures = H.root .. "/spec/fixtures/"
@@ -22,6 +28,18 @@ H.build = (function()
   local dir = p:match("^(.*)/child_process/core%.so$") or "build"
   return dir:sub(1, 1) == "/" and dir or H.root .. "/" .. dir
 end)()
+-- A C host of the specs (spec/*_host.c), linked to the engine under test:
+-- built beside the core.so this run loaded (build/, build/lua5.1/…), else
+-- (a rock under `luarocks test`) the checkout's build/.
+function H.host(name)
+  local p = H.build .. "/" .. name
+  local f = io.open(p)
+  if f then
+    f:close()
+    return p
+  end
+  return H.root .. "/build/" .. name
+end
 -- Under `luarocks test` (spec/installed.lua) the module comes from a rock,
 -- not from this checkout's lua/ and build/.
 local module_file = compat.searchpath("child_process", package.path) or ""
@@ -54,12 +72,14 @@ end
 --- specs run the README's snippets themselves, so they cannot drift.
 function H.readme_chunk(after, env)
   local f = assert(io.open(H.root .. "/README.md"))
-  local text = f:read("a")
+  local text = f:read("*a")
   f:close()
   local at = assert(text:find(after, 1, true), "README.md has no " .. after)
   local code = assert(text:match("```lua\n(.-)\n```", at), "no lua block after " .. after)
-  return assert(load(code, "=README.md (" .. after .. ")", "t",
-    setmetatable(env or {}, { __index = _G })))
+  env = setmetatable(env or {}, { __index = _G })
+  local setfenv = rawget(_G, "setfenv") -- 5.1, LuaJIT: load takes no env there
+  if setfenv then return setfenv(assert(rawget(_G, "loadstring")(code, "=README.md (" .. after .. ")")), env) end
+  return assert(load(code, "=README.md (" .. after .. ")", "t", env))
 end
 
 --- Run the loop until cond() is true; fail the test after timeout_ms.
@@ -96,10 +116,10 @@ end
 
 --- VmRSS (or another /proc/self/status field, e.g. "VmHWM") in KiB.
 function H.status_kib(field)
-  for l in io.lines("/proc/self/status") do
-    local kib = l:match("^" .. (field or "VmRSS") .. ":%s*(%d+)")
-    if kib then return tonumber(kib) end
-  end
+  local f = assert(io.open("/proc/self/status"))
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("\n" .. (field or "VmRSS") .. ":%s*(%d+)"))
 end
 
 --- A figure from a soak run, on stderr (the README quotes them).

@@ -413,7 +413,7 @@ describe("IPC channel", function()
       assert.are.same({ "small" }, rec.msgs)
       assert.are.equal(1, #rec.errors)
       assert.are.equal("EMSGSIZE", rec.errors[1].code)
-      assert.are.same({ "message", "error:EMSGSIZE", "disconnect" }, { table.unpack(rec.chan, 1, 3) })
+      assert.are.same({ "message", "error:EMSGSIZE", "disconnect" }, { H.compat.unpack(rec.chan, 1, 3) })
       assert.is_false(c.connected)
     end)
 

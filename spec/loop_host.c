@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include "../src/luacompat.h" /* LUA_OK, luaL_newlib… below Lua 5.4 */
 #include <uv.h>
 
 #include "child_process.h"

@@ -8,9 +8,9 @@ describe("child_process_use_loop", function()
   after_each(function() H.assert_clean() end)
 
   it("one uv_run of the host drives both; a loop of another libuv, or a late call, is a clear error", function()
-    if not H.checkout_file(H.root .. "/build/loop_host", "make", pending) then return end
+    if not H.checkout_file(H.host("loop_host"), "make", pending) then return end
     local core_so = package.searchpath("child_process.core", package.cpath)
-    local c = cp.spawn(H.root .. "/build/loop_host", { core_so, H.fixtures .. "loop_host.lua" },
+    local c = cp.spawn(H.host("loop_host"), { core_so, H.fixtures .. "loop_host.lua" },
       { env = H.lua_env() })
     local out, err = H.collect(c.stdout), H.collect(c.stderr)
     assert.are.equal(0, H.wait_close(c, 30000))

@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include "../src/luacompat.h" /* LUA_OK, luaL_newlib… below Lua 5.4 */
 
 typedef struct {
   size_t used, limit; /* limit 0: none */

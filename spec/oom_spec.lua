@@ -4,7 +4,7 @@
 local H = require("helper")
 local cp = H.cp
 
-local HOST = H.root .. "/build/oom_host"
+local HOST = H.host("oom_host")
 
 describe("out of memory", function()
   after_each(function() H.assert_clean() end)

@@ -276,7 +276,7 @@ describe("cp.pool", function()
     local pool = new_pool(WORKER)
     local n = require("child_process.pool").cpus()
     local f = io.popen("nproc --all")
-    assert.are.equal(tonumber(f:read("l")), n)
+    assert.are.equal(tonumber(f:read("*l")), n)
     f:close()
     assert.are.equal(n, pool.stats.workers)
     shut(pool)
@@ -311,6 +311,7 @@ describe("cp.pool", function()
   end)
 
   it("an uncaught error in a worker fails its task with ERR_WORKER_EXITED (code 1); the worker is replaced", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local pool = new_pool(WORKER, { size = 1, silent = true })
     local err = pool:run({ op = "uncaught" }):wait(20000)
     assert.are.equal("ERR_WORKER_EXITED", err.code)
@@ -322,6 +323,7 @@ describe("cp.pool", function()
   end)
 
   it("a worker SIGKILLed from outside fails its tasks with the signal and is replaced", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local pool = new_pool(WORKER, { size = 1 })
     ready_workers(pool, 1)
     local pid = pids(pool)[1]
@@ -461,6 +463,7 @@ describe("cp.pool", function()
   end)
 
   it("concurrency lets a worker hold several tasks at once", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     -- Two rendezvous tasks answer only once both are in the same worker.
     local pool = new_pool(WORKER, { size = 1, concurrency = 2, batch = 1 })
     local err, res = pool:map({ { op = "rendezvous" }, { op = "rendezvous" } }):wait(20000)
@@ -521,6 +524,7 @@ describe("cp.pool", function()
   end)
 
   it("terminate() fails queued and running tasks and leaves no child and no fd", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local fds = H.fd_count()
     local pool = new_pool(WORKER, { size = 2 })
     ready_workers(pool, 2)
@@ -577,6 +581,7 @@ describe("cp.pool", function()
   end)
 
   it("a task value changed after run() into one that cannot be encoded fails that task alone", function()
+    if H.puc51 then return pending(H.NO_C_YIELD .. "the worker's handler waits inside xpcall") end
     local pool = new_pool(WORKER, { size = 1 })
     local slow = pool:run({ op = "exec", cmd = "sleep 0.2" }) -- holds the worker
     local v = { op = "double", n = 1 }

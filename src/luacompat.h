@@ -85,6 +85,16 @@ static inline lua_Integer cp_compat_checkinteger(lua_State *L, int arg) {
   return i;
 }
 #define luaL_checkinteger cp_compat_checkinteger
+/* As 5.3: *isnum only for a number (or numeric string) without fraction. */
+static inline lua_Integer cp_compat_tointegerx(lua_State *L, int idx, int *isnum) {
+  lua_Number n = lua_tonumber(L, idx);
+  lua_Integer i = (lua_Integer)n;
+  int ok = lua_isnumber(L, idx) && (lua_Number)i == n;
+  if (isnum) *isnum = ok;
+  return ok ? i : 0;
+}
+#undef lua_tointegerx
+#define lua_tointegerx cp_compat_tointegerx
 #define luaL_optinteger(L, arg, def) (lua_isnoneornil((L), (arg)) ? (lua_Integer)(def) : cp_compat_checkinteger((L), (arg)))
 #endif
 
@@ -116,6 +126,31 @@ static inline void cp_compat_rawsetp(lua_State *L, int idx, const void *p) {
   lua_rawset(L, idx);
 }
 #define lua_rawsetp cp_compat_rawsetp
+/* 5.1 keeps no main thread in the registry.  The first lookup stores the
+ * state it runs on when that is the main thread (lua_pushthread says so);
+ * when the module is first required from a coroutine, a thread of its own,
+ * anchored in the registry, stands in for it: callbacks never run on a
+ * coroutine that may be collected or suspended. */
+#define LUA_RIDX_MAINTHREAD (-0x4350) /* never a luaL_ref: those are > 0 */
+static inline int cp_compat_rawgeti(lua_State *L, int idx, int n) {
+  static const char key[] = "child_process.mainthread";
+  if (idx != LUA_REGISTRYINDEX || n != LUA_RIDX_MAINTHREAD) {
+    lua_rawgeti(L, idx, n);
+    return lua_type(L, -1);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, key);
+  if (lua_isthread(L, -1)) return LUA_TTHREAD;
+  lua_pop(L, 1);
+  if (!lua_pushthread(L)) {
+    lua_pop(L, 1);
+    (void)lua_newthread(L);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+  return LUA_TTHREAD;
+}
+#undef lua_rawgeti
+#define lua_rawgeti cp_compat_rawgeti
 #ifndef LUAJIT_VERSION /* LuaJIT 2.1 has these three */
 static inline void cp_compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   int i;
@@ -128,6 +163,12 @@ static inline void cp_compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) 
   lua_pop(L, nup);
 }
 #define luaL_setfuncs cp_compat_setfuncs
+#endif
+#ifndef luaL_newlib /* LuaJIT 2.1 has luaL_setfuncs but not these */
+#define luaL_newlibtable(L, l) lua_createtable((L), 0, (int)(sizeof(l) / sizeof((l)[0]) - 1))
+#define luaL_newlib(L, l) (luaL_newlibtable((L), (l)), luaL_setfuncs((L), (l), 0))
+#endif
+#ifndef LUAJIT_VERSION
 static inline void cp_compat_setmetatable(lua_State *L, const char *tname) {
   luaL_getmetatable(L, tname);
   lua_setmetatable(L, -2);
@@ -146,6 +187,56 @@ static inline void cp_compat_traceback(lua_State *L, lua_State *L1, const char *
 }
 #define luaL_traceback cp_compat_traceback
 #endif
+#endif
+
+#if LUA_VERSION_NUM == 501
+#include <errno.h>
+#include <unistd.h>
+#include <string.h>
+#ifndef LUAJIT_VERSION /* LuaJIT 2.1 has it */
+static inline int cp_compat_fileresult(lua_State *L, int stat, const char *fname) {
+  int en = errno;
+  if (stat) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  if (fname) lua_pushfstring(L, "%s: %s", fname, strerror(en));
+  else lua_pushstring(L, strerror(en));
+  lua_pushinteger(L, en);
+  return 3;
+}
+#define luaL_fileresult cp_compat_fileresult
+#endif
+/* A Lua file around fd (taken: closed on failure).  Neither 5.1 nor LuaJIT
+ * lets C make an io file that their io library accepts (5.1 closes through
+ * the userdata's environment, LuaJIT checks a private userdata tag), so
+ * io.open makes one on /dev/null and its FILE * is swapped for fd's. */
+static inline int cp_compat_fdopen(lua_State *L, int fd, const char *mode) {
+  FILE *f;
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_getfield(L, -1, "io");
+  lua_getfield(L, -1, "open");
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  lua_pushliteral(L, "/dev/null");
+  lua_pushliteral(L, "r");
+  lua_call(L, 2, 1);
+  if (!lua_isuserdata(L, -1)) {
+    close(fd);
+    return luaL_error(L, "child_process: io.open(\"/dev/null\") failed");
+  }
+  f = fdopen(fd, mode);
+  if (f == NULL) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return luaL_fileresult(L, 0, NULL);
+  }
+  fclose(*(FILE **)lua_touserdata(L, -1));
+  *(FILE **)lua_touserdata(L, -1) = f;
+  return 1;
+}
 #endif
 
 /* The FILE* of an io library handle, NULL once closed. */

@@ -74,11 +74,13 @@ static int cp_fd_set_blocking(lua_State *L) {
   return 0;
 }
 
+#if LUA_VERSION_NUM >= 502
 static int cp_file_close(lua_State *L) {
   luaL_Stream *p = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
   int res = fclose(p->f);
   return luaL_fileresult(L, res == 0, NULL);
 }
+#endif
 
 /* core.fd_to_file(fd) → a Lua file (io library) around fd, opened in the
  * mode of its access flags, in blocking mode: how a received fd that the
@@ -86,7 +88,9 @@ static int cp_file_close(lua_State *L) {
 static int cp_fd_to_file(lua_State *L) {
   int fd = cp_fd_arg(L), fl = fcntl(fd, F_GETFL);
   const char *mode;
+#if LUA_VERSION_NUM >= 502
   luaL_Stream *p;
+#endif
   if (fl < 0) return luaL_fileresult(L, 0, NULL);
   fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   switch (fl & O_ACCMODE) {
@@ -94,6 +98,9 @@ static int cp_fd_to_file(lua_State *L) {
     case O_RDWR: mode = (fl & O_APPEND) ? "a+" : "r+"; break;
     default: mode = "r";
   }
+#if LUA_VERSION_NUM < 502
+  return cp_compat_fdopen(L, fd, mode);
+#else
   p = (luaL_Stream *)lua_newuserdatauv(L, sizeof(luaL_Stream), 0);
   p->closef = NULL; /* a closed file until fdopen succeeds */
   luaL_setmetatable(L, LUA_FILEHANDLE);
@@ -106,6 +113,7 @@ static int cp_fd_to_file(lua_State *L) {
   }
   p->closef = cp_file_close;
   return 1;
+#endif
 }
 
 /* core.b64encode(s) / core.b64decode(s) → string (nil when malformed):

@@ -48,7 +48,9 @@ CORE_CPATH = CORE_CPATH and (dirname(dirname(absolute(CORE_CPATH))) .. "/?.so")
 -- or turns interactive is not what a fork means.
 local function parent_exec_argv()
   local a = rawget(_G, "arg")
-  if type(a) ~= "table" then return {} end
+  -- No script (`luajit -e …`: LuaJIT still fills arg): its -e chunks are
+  -- not options a forked script should run again.
+  if type(a) ~= "table" or a[0] == nil then return {} end
   local lo = 0
   while a[lo - 1] ~= nil do lo = lo - 1 end
   local out = {}

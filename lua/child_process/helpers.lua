@@ -2,6 +2,7 @@
 --- options.env, and cp.kill(pid, signal), Node's process.kill.
 local core = require("child_process.core")
 local util = require("child_process.util")
+local math = require("child_process.compat").math
 
 local argcheck, argerror = util.argcheck, util.argerror
 

@@ -7,6 +7,7 @@ local util = require("child_process.util")
 local abort = require("child_process.abort")
 local pipeline = require("child_process.pipeline")
 local compat = require("child_process.compat")
+local math = compat.math
 local mathtype = compat.mathtype
 
 local argerror, signum = util.argerror, util.signum

@@ -17,7 +17,9 @@ local core = require("child_process.core")
 local util = require("child_process.util")
 local Emitter = require("child_process.emitter")
 local request = require("child_process.request")
-local move = require("child_process.compat").move
+local compat = require("child_process.compat")
+local move = compat.move
+local math, utf8 = compat.math, compat.utf8
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local pending, remote_error = request.pending, request.remote_error
@@ -44,7 +46,7 @@ local MAP_BATCH = 1024
 --- Number of CPUs online (the default size).
 function M.cpus()
   local f = io.open("/sys/devices/system/cpu/online", "r")
-  local s = f and f:read("l")
+  local s = f and f:read("*l")
   if f then f:close() end
   local n = 0
   for a, b in (s or ""):gmatch("(%d+)%-?(%d*)") do
@@ -480,7 +482,7 @@ function Pool:_pump()
     local w = workers[i]
     while queued > 0 and w.ready and not w.dead and not w.retiring and w.nb < conc and w.child.connected do
       local head = peek(self)
-      local b = (queued + share - 1) // share
+      local b = math.floor((queued + share - 1) / share)
       local maxb = head.k and self._mapbatch or self._batch
       if b > maxb then b = maxb end
       if quota and b > quota - w.assigned then b = quota - w.assigned end

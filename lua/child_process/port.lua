@@ -15,6 +15,7 @@
 local core = require("child_process.core")
 local Emitter = require("child_process.emitter")
 local util = require("child_process.util")
+local compat = require("child_process.compat")
 
 local M = {}
 
@@ -90,9 +91,9 @@ function M.wrap(ch)
   ch:unref()
   -- Closes the channel when the port is collected without ever reading
   -- (once it reads, its callbacks keep it alive).
-  self._guard = setmetatable({}, { __gc = function()
+  self._guard = compat.guard(function()
     if not ch:is_closed() then ch:close() end
-  end })
+  end)
   return self
 end
 

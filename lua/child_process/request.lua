@@ -17,6 +17,8 @@
 local core = require("child_process.core")
 local util = require("child_process.util")
 local scheduler = require("child_process.scheduler")
+local compat = require("child_process.compat")
+local math, xpcall = compat.math, compat.xpcall -- xpcall(f, h, args…) on 5.1 too
 
 local argcheck, argerror, defer, mkerror = util.argcheck, util.argerror, util.defer, util.error
 local null = core.json.null

@@ -14,6 +14,8 @@
 --- the wait() whose loop pass ran it, as it would out of cp.run().
 local core = require("child_process.core")
 local util = require("child_process.util")
+local compat = require("child_process.compat")
+local table, pcall, math = compat.table, compat.pcall, compat.math -- pcall: wait() yields inside it, also on 5.1
 
 local argcheck, defer = util.argcheck, util.defer
 

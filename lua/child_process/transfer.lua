@@ -24,6 +24,8 @@ local core = require("child_process.core")
 local util = require("child_process.util")
 local stream = require("child_process.stream")
 local P = require("child_process.port")
+local compat = require("child_process.compat")
+local math = compat.math
 
 local argerror, mkerror = util.argerror, util.error
 
@@ -58,9 +60,9 @@ function M.duplex(h)
   end
   s["end"] = s.close
   -- Collected without ever being read: close the fd.
-  s._guard = setmetatable({}, { __gc = function()
+  s._guard = compat.guard(function()
     if not h:is_closed() then h:close() end
-  end })
+  end)
   return s
 end
 

@@ -3,6 +3,7 @@
 --- `code`, deferral to the next loop iteration, signal names.
 local core = require("child_process.core")
 local compat = require("child_process.compat")
+local math = compat.math
 
 local M = {}
 

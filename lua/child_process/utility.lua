@@ -16,6 +16,7 @@ local core = require("child_process.core")
 local Emitter = require("child_process.emitter")
 local options = require("child_process.options")
 local util = require("child_process.util")
+local math = require("child_process.compat").math
 
 local argerror = util.argerror
 

@@ -8,7 +8,7 @@ local N = require("node.common")
 local cp, H = N.cp, N.H
 
 local function alive(pid)
-  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+  return H.execute("kill -0 " .. pid .. " 2>/dev/null") == true
 end
 
 describe("test-child-process-detached", function()

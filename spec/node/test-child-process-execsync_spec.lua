@@ -24,7 +24,7 @@ describe("test-child-process-execsync", function()
   it("a timeout raises ETIMEDOUT and returns early", function()
     local TIMER, SLEEP = 200, 2000
     local start = H.core.now()
-    local ok, err = pcall(cp.execSync, "sleep " .. SLEEP // 1000, { timeout = TIMER })
+    local ok, err = pcall(cp.execSync, "sleep " .. math.floor(SLEEP / 1000), { timeout = TIMER })
     assert.is_false(ok)
     assert.are.equal("ETIMEDOUT", err.code)
     assert.are.equal(-110, err.errno)

@@ -20,7 +20,7 @@ describe("test-child-process-fork-detached", function()
     nonPersistent:on("exit", N.mustCall())
     N.finish()
     assert.are_not.equal(-1, childId)
-    assert.is_true(os.execute("kill " .. childId) == true) -- does not fail: it is alive
+    assert.is_true(H.execute("kill " .. childId) == true) -- does not fail: it is alive
     H.wait_close(nonPersistent)
     H.assert_clean()
   end)

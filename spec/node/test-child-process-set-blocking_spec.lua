@@ -8,7 +8,7 @@ local N = require("node.common")
 local cp, H = N.cp, N.H
 
 local function have(cmd)
-  return os.execute("command -v " .. cmd .. " >/dev/null 2>&1") == true
+  return H.execute("command -v " .. cmd .. " >/dev/null 2>&1") == true
 end
 
 describe("test-child-process-set-blocking", function()

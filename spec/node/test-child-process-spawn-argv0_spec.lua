@@ -5,7 +5,7 @@
 local N = require("node.common")
 local cp, H = N.cp, N.H
 
-local child = { "-e", "io.write(io.open('/proc/self/cmdline'):read('a'):match('^[^%z]*'), '\\n')" }
+local child = { "-e", "io.write(io.open('/proc/self/cmdline'):read('*a'):match('^[^%z]*'), '\\n')" }
 
 describe("test-child-process-spawn-argv0", function()
   it("argv[0] is the file by default", function()

@@ -11,7 +11,7 @@ describe("test-child-process-spawnsync-timeout", function()
   it("stops the child at the timeout with ETIMEDOUT", function()
     local TIMER, SLEEP = 200, 5000
     local start = os.time()
-    local ret = cp.spawnSync("sh", { "-c", ("sleep %d; exit 1"):format(SLEEP // 1000) }, { timeout = TIMER })
+    local ret = cp.spawnSync("sh", { "-c", ("sleep %d; exit 1"):format(math.floor(SLEEP / 1000)) }, { timeout = TIMER })
     assert.are.equal("ETIMEDOUT", ret.error.code)
     assert.are.equal(-110, ret.error.errno)
     local took = (os.time() - start) * 1000

@@ -18,7 +18,7 @@ local function gone(pid)
   if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return true end
   local f = io.open("/proc/" .. pid .. "/stat")
   if not f then return true end
-  local s = f:read("a") or ""
+  local s = f:read("*a") or ""
   f:close()
   return s:match("^%d+ %b() (%a)") == "Z"
 end
