@@ -15,7 +15,6 @@ local scheduler = require("child_process.scheduler")
 local abort = require("child_process.abort")
 local pipeline = require("child_process.pipeline")
 local compat = require("child_process.compat")
-local math = compat.math
 
 local argcheck, defer, mkerror, protect = util.argcheck, util.defer, util.error, util.protect
 
