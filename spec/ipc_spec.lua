@@ -137,9 +137,18 @@ describe("IPC channel", function()
       collectgarbage()
       return t
     end
-    local small = cpu(4)
-    local large = cpu(64)
-    assert.is_true(large < small * 48 + 0.5, ("CPU s for 4 MiB: %.3f, 64 MiB: %.3f"):format(small, large))
+    -- CPU time is still inflated now and then on a loaded machine (page
+    -- faults of the 64 MiB buffers count too): three tries, the best one
+    -- counts.  A quadratic reader fails all three by far (~256x).
+    local seen, linear = {}, false
+    for _ = 1, 3 do
+      local small = cpu(4)
+      local large = cpu(64)
+      seen[#seen + 1] = ("4 MiB: %.3f s, 64 MiB: %.3f s"):format(small, large)
+      linear = large < small * 48 + 0.5
+      if linear then break end
+    end
+    assert.is_true(linear, "CPU time: " .. table.concat(seen, "; "))
   end)
 
   it("delivers many small messages that arrive in one read", function()
