@@ -16,12 +16,7 @@ local function run_collecting(cond, errs, what)
   error("too many errors")
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p '" .. d .. "'"))
-  return d
-end
+local tmpdir = H.tmpdir
 
 local function write_file(path, text, mode)
   local f = assert(io.open(path, "w"))

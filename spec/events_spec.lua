@@ -28,12 +28,7 @@ local function wait_closed(_, seq)
   for _ = 1, 5 do cp.run("nowait") end
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
+local tmpdir = H.tmpdir
 
 describe("ChildProcess events", function()
   after_each(function() H.assert_clean() end)

@@ -191,6 +191,14 @@ function H.assert_fds_back_to(before)
   return ok
 end
 
+--- A new empty directory (the caller removes it).
+function H.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(H.execute("mkdir -p '" .. d .. "'"))
+  return d
+end
+
 --- os.execute's results as Lua 5.2+ gives them: ok|nil, "exit"|"signal", n
 --- (Lua 5.1 and LuaJIT return the raw wait status).
 function H.execute(cmd)

@@ -8,12 +8,7 @@
 local H = require("helper")
 local cp = H.cp
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
+local tmpdir = H.tmpdir
 
 local function write(path, text, mode)
   local f = assert(io.open(path, "w"))

@@ -121,6 +121,16 @@ function M.timeout_arg(ms)
   return ms < 2 ^ 53 and math.tointeger(math.floor(ms)) or nil
 end
 
+-- The end of a blocking or managed wait: undo hold(), close the timer,
+-- then the error of the loop pass, or what the wait returns.
+local function finish(obj, timeout, how, held, timer, ok, err)
+  if held and not how.done(obj) then how.release(obj) end
+  if timer then timer:close() end
+  if not ok then error(err, 0) end
+  if not how.done(obj) then return how.timed_out(timeout) end
+  return how.result(obj)
+end
+
 -- Under the installed scheduler.
 local function managed_wait(obj, timeout, how)
   local h = hook
@@ -148,11 +158,7 @@ local function managed_wait(obj, timeout, how)
     end
   end)
   w.woken = true -- a late wake() has nobody to wake
-  if held and not done(obj) then how.release(obj) end
-  if timer then timer:close() end
-  if not ok then error(err, 0) end
-  if not done(obj) then return how.timed_out(timeout) end
-  return how.result(obj)
+  return finish(obj, timeout, how, held, timer, ok, err)
 end
 
 --- wait(obj, timeout, how) → what obj's wait() returns.  `timeout`: from
@@ -200,11 +206,7 @@ function M.wait(obj, timeout, how)
       if not core.run("once") and not done(obj) and not timed_out then error(how.stuck, 0) end
     end
   end)
-  if held and not done(obj) then how.release(obj) end
-  if timer then timer:close() end
-  if not ok then error(err, 0) end
-  if not done(obj) then return how.timed_out(timeout) end
-  return how.result(obj)
+  return finish(obj, timeout, how, held, timer, ok, err)
 end
 
 ---------------------------------------------------------------------------
