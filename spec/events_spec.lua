@@ -402,7 +402,7 @@ describe("ChildProcess events", function()
         local function gone()
           local f = io.open("/proc/" .. c.pid .. "/stat")
           if not f then return true end
-          local st = f:read("a")
+          local st = f:read("*a")
           f:close()
           return st:match("^%d+ %b() (%a)") == "Z"
         end

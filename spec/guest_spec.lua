@@ -104,7 +104,7 @@ describe("child exits", function()
   -- of the first that kills the second must not signal its pid, which is
   -- free for reuse from the moment it was reaped.
   it("without pidfd, kill() never signals a child already reaped whose exit is still to come", function()
-    assert.is_true(os.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
+    assert.is_true(H.execute("command -v strace >/dev/null"), "strace is installed by make test-deps")
     local e = H.lua_env()
     e.LUA_CHILD_PROCESS_NO_PIDFD = "1"
     local c = cp.spawn("strace", { "-f", "-qq", "-e", "trace=kill", H.lua, "-e", [[
@@ -118,7 +118,7 @@ describe("child exits", function()
         local function gone(pid)
           local f = io.open("/proc/" .. pid .. "/stat")
           if not f then return true end
-          local st = f:read("a")
+          local st = f:read("*a")
           f:close()
           return st:match("^%d+ %b() (%a)") == "Z"
         end
