@@ -17,6 +17,24 @@ local function loop(cq, secs)
   assert(cq:empty(), "the cqueue still had coroutines after " .. (secs or 15) .. " s")
 end
 
+-- obj:wait() in one coroutine while another, once the waiter sleeps in its
+-- poll (it yields nowhere else), runs the module's loop without yielding
+-- until done(): the waiter never sees the loop's fd readable and must be
+-- woken.  Returns what the wait returned (table.pack).
+local function wait_while_another_runs(cq, obj, done)
+  local waiting, result = false, nil
+  cq:wrap(function()
+    waiting = true
+    result = table.pack(obj:wait())
+  end)
+  cq:wrap(function()
+    while not waiting do cqueues.sleep(0) end
+    while not done() do core.run("once") end
+  end)
+  loop(cq, 10)
+  return result
+end
+
 -- What every hook for cqueues must give: run under cp.use_cqueues and
 -- under the hook the README shows over cp.use_scheduler.
 local function behaves(install)
@@ -77,19 +95,7 @@ local function behaves(install)
   it("wakes a waiter whose child another coroutine's loop run completed", function()
     local cq = cqueues.new()
     local child = cp.spawn("true", { stdio = "ignore" })
-    local waiting, result = false, nil
-    cq:wrap(function()
-      waiting = true
-      result = table.pack(child:wait())
-    end)
-    cq:wrap(function()
-      -- Once the waiter sleeps in its poll (it yields nowhere else), run
-      -- the module's loop here, without yielding, until the child has
-      -- closed: the waiter never sees the loop's fd readable.
-      while not waiting do cqueues.sleep(0) end
-      while not child._closed do core.run("once") end
-    end)
-    loop(cq, 10)
+    local result = wait_while_another_runs(cq, child, function() return child._closed end)
     assert.are.same({ n = 2, [1] = 0 }, result)
   end)
 
@@ -223,16 +229,7 @@ local function behaves(install)
       end
     end)
     local p = c:request({ op = "double", n = 21 })
-    local waiting, result = false, nil
-    cq:wrap(function()
-      waiting = true
-      result = table.pack(p:wait())
-    end)
-    cq:wrap(function()
-      while not waiting do cqueues.sleep(0) end
-      while not p.done do core.run("once") end
-    end)
-    loop(cq, 10)
+    local result = wait_while_another_runs(cq, p, function() return p.done end)
     assert.are.same({ n = 2, [2] = 42 }, result)
     c:disconnect()
     H.wait_close(c, 10000)
