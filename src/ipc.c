@@ -910,23 +910,17 @@ static int cp_chan_preload(lua_State *L) {
   return 0;
 }
 
-static int cp_chan_ref(lua_State *L) {
+static int cp_chan_set_ref(lua_State *L, int unrefd) {
   cp_handle **slot = (cp_handle **)luaL_checkudata(L, 1, CP_CHAN);
   cp_chan *c = (cp_chan *)*slot;
   if (c == NULL || c->h.closing) return 0;
-  c->unrefd = 0;
+  c->unrefd = unrefd;
   cp_chan_update_poll(c);
   return 0;
 }
 
-static int cp_chan_unref(lua_State *L) {
-  cp_handle **slot = (cp_handle **)luaL_checkudata(L, 1, CP_CHAN);
-  cp_chan *c = (cp_chan *)*slot;
-  if (c == NULL || c->h.closing) return 0;
-  c->unrefd = 1;
-  cp_chan_update_poll(c);
-  return 0;
-}
+static int cp_chan_ref(lua_State *L) { return cp_chan_set_ref(L, 0); }
+static int cp_chan_unref(lua_State *L) { return cp_chan_set_ref(L, 1); }
 
 /* ch:on_hangup(fn): while the channel does not read, fn() once the peer
  * has gone (a MessagePort notices its peer's close before it starts). */
