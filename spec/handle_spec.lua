@@ -25,6 +25,16 @@ local function temp_file(content)
   return path
 end
 
+-- "bye" makes the worker close its end of the port: wait for our port's
+-- close, then stop the worker.
+local function bye(port, c)
+  local closed = false
+  port:on("close", function() closed = true end)
+  port:postMessage("bye")
+  H.run_until(function() return closed end, 10000, "close")
+  stop(c)
+end
+
 describe("send(msg, handle)", function()
   -- libuv opens one /dev/null per loop with its first stream (kept for
   -- EMFILE handling until the loop closes): open it before counting.
@@ -54,11 +64,7 @@ describe("send(msg, handle)", function()
     a:postMessage(1)
     H.run_until(function() return #got == 1 end, 10000, "an answer on the port")
     assert.are.equal("port got 1", got[1])
-    local closed = false
-    a:on("close", function() closed = true end)
-    a:postMessage("bye")
-    H.run_until(function() return closed end, 10000, "close")
-    stop(c)
+    bye(a, c)
   end)
 
   it("a MessagePort handed on while it holds half a message: the bytes it read go with it", function()
@@ -79,11 +85,7 @@ describe("send(msg, handle)", function()
     assert.are.same({}, early)
     assert.is_true(got[1] == "port got " .. big, "the big message reached the child whole")
     assert.are.equal("port got after", got[2])
-    local closed = false
-    a:on("close", function() closed = true end)
-    a:postMessage("bye")
-    H.run_until(function() return closed end, 10000, "close")
-    stop(c)
+    bye(a, c)
   end)
 
   it("hands a stream (a socket) to the child, which writes and reads it", function()
@@ -157,11 +159,7 @@ describe("send(msg, handle)", function()
     a:on("message", function(e) got[#got + 1] = e.data end)
     H.run_until(function() return #got == 3 end, 10000, "three answers")
     assert.are.same({ "port got 1", "port got 2", "port got 3" }, got)
-    local closed = false
-    a:on("close", function() closed = true end)
-    a:postMessage("bye")
-    H.run_until(function() return closed end, 10000, "close")
-    stop(c)
+    bye(a, c)
   end)
 
   it("hands an io.open file and an integer fd: the child reads them as files", function()
